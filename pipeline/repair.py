@@ -1,0 +1,122 @@
+"""Encoding repair and Unicode normalisation.
+
+Correct text must come out unchanged, so nothing expensive runs unless a cheap gate fires:
+
+* ``MOJIBAKE_GATE``: UTF-8 lead byte + continuation byte as they look after a cp1252/latin-1
+  decode ("Ã©", "â€™", "Ð¿"). Only paragraphs that match go through ftfy.
+* Legacy codecs (cp1251, koi8-r, cp1256, gbk, mac-roman): UTF-8 bytes that were decoded with one
+  of them. The repair is exact (``text.encode(codec).decode("utf-8")``) and is taken only when
+  the whole paragraph round-trips and several multi-byte characters collapse, which correct text
+  in those codecs essentially never does.
+* Control characters (C0 but tab/newline, DEL, C1), zero-width spaces, BOMs and bidi controls are
+  removed; ZWJ/ZWNJ stay (they are meaningful in Persian, Indic scripts and emoji).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+import ftfy
+
+from .config import RepairConfig
+
+# ftfy as pure configuration: every default that could touch correct text is off.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False,          # "&amp;" in source text is content, not an error
+    remove_terminal_escapes=True,  # ANSI colour codes are never content
+    fix_encoding=True,            # the point: undo mojibake
+    restore_byte_a0=True,         # "Ã " where a non-breaking space was lost
+    replace_lossy_sequences=True,  # sequences that cannot be fully decoded become U+FFFD
+    decode_inconsistent_utf8=True,  # mixed good/bad UTF-8 in one line
+    fix_c1_controls=True,         # C1 controls are cp1252 characters read as latin-1
+    fix_latin_ligatures=False,    # "ﬁ" is legitimate typography; NFKC is a config choice
+    fix_character_width=False,    # full-width forms are correct CJK text
+    uncurl_quotes=False,          # curly quotes are correct text
+    fix_line_breaks=False,        # we normalise line breaks ourselves
+    fix_surrogates=True,          # lone surrogates cannot be encoded
+    remove_control_chars=False,   # done below, counted
+    normalization=None,           # done below, per config
+    max_decode_length=1_000_000,
+    explain=False,
+)
+
+# UTF-8 lead byte (C2-F4) read as latin-1/cp1252, followed by a continuation byte (80-BF) read the
+# same way (cp1252 maps 80-9F to punctuation such as € ‚ „ … ‘ ’ “ ” • – —).
+_CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+MOJIBAKE_GATE = re.compile(f"[\u00c2-\u00f4][{_CONT}]")
+
+# Removed characters: C0 controls except \t \n, DEL, C1, zero-width space, word joiner, BOM,
+# LRM/RLM/ALM and the bidi embedding/override/isolate controls.
+CONTROL_RE = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u200e\u200f\u061c"
+    "\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_PARA_SPLIT = re.compile(r"(\n[ \t]*\n)")
+
+
+@dataclass
+class RepairResult:
+    text: str
+    counts: Counter
+
+
+def _try_legacy(para: str, codecs: tuple[str, ...]) -> tuple[str, str] | None:
+    """Undo 'UTF-8 bytes decoded as <codec>' when the whole paragraph round-trips."""
+    for codec in codecs:
+        try:
+            raw = para.encode(codec)
+        except (UnicodeEncodeError, LookupError):
+            continue
+        try:
+            fixed = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if fixed == para or not _NON_ASCII.search(fixed):
+            continue
+        # Single-byte codecs: each repaired character collapses 2-4 characters into one.
+        # Double-byte (gbk): lengths match, but correct CJK text almost never round-trips, and
+        # the chance falls with every character, so ask for a few of them.
+        if len(para) - len(fixed) >= 2 or len(_NON_ASCII.findall(para)) >= 3:
+            return fixed, codec
+    return None
+
+
+def repair_text(text: str, cfg: RepairConfig) -> RepairResult:
+    counts: Counter = Counter()
+    if not cfg.enabled:
+        return RepairResult(text, counts)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _NON_ASCII.search(text):
+        parts = _PARA_SPLIT.split(text)
+        changed = False
+        for i in range(0, len(parts), 2):
+            para = parts[i]
+            if not para or not _NON_ASCII.search(para):
+                continue
+            fixed = para
+            if cfg.ftfy and MOJIBAKE_GATE.search(para):
+                fixed = ftfy.fix_text(para, FTFY_CONFIG)
+                if fixed != para:
+                    counts["repair-ftfy"] += 1
+            if fixed == para and cfg.legacy_codecs:
+                legacy = _try_legacy(para, cfg.legacy_codecs)
+                if legacy:
+                    fixed = legacy[0]
+                    counts[f"repair-legacy_{legacy[1]}"] += 1
+            if fixed != para:
+                parts[i] = fixed
+                changed = True
+        if changed:
+            text = "".join(parts)
+    if cfg.remove_control:
+        text, n = CONTROL_RE.subn("", text)
+        if n:
+            counts["repair-control_removed"] += n
+    if cfg.normalization != "none":
+        if not unicodedata.is_normalized(cfg.normalization, text):
+            text = unicodedata.normalize(cfg.normalization, text)
+            counts[f"repair-{cfg.normalization.lower()}"] += 1
+    return RepairResult(text, counts)

@@ -1,0 +1,303 @@
+"""Run the pipeline: plan shards, map phase 1, dedup barrier, map phase 2, history, manifest.
+
+Resumable: every shard result and the barrier's decisions are committed atomically in
+``OUT/_work/<run_id>/``; a rerun skips what is already there. ``run_id`` is a hash of the config
+(the parts that change output) and the input files' bytes, so the same run always has the same
+id and its output is byte-identical whatever the worker count.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from importlib import metadata
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
+
+from . import dedup, read, write
+from .config import Config
+from .executors import make_executor
+from .stages import clean_shard, finish_shard
+
+PIPELINE_VERSION = "0.1.0"
+OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", ".lock"}
+
+
+class RunError(Exception):
+    """An I/O or setup problem that stops the run; the message names the path."""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    output: str
+    stats: dict
+    skipped: bool = False
+
+
+class _Lock:
+    """An exclusive lock on a folder; released by the OS if the process dies."""
+
+    def __init__(self, folder: str, what: str):
+        self.path = os.path.join(folder, ".lock")
+        self.what = what
+        self.fh = None
+
+    def __enter__(self):
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            self.fh.close()
+            raise RunError(f"{self.what} {os.path.dirname(self.path)} is in use by {holder}; "
+                           "wait for that run to finish") from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()} on {platform.node()}\n")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc):
+        if self.fh:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+            self.fh.close()
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version(), "pipeline": PIPELINE_VERSION}
+    for pkg in ("pyarrow", "ftfy", "pycld2", "fasttext-predict", "sentencex", "rensa", "datasketch",
+                "langdetect", "numpy", "scipy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def compute_run_id(cfg: Config, files: list[read.InputFile]) -> str:
+    blob = json.dumps({"config": cfg.fingerprint(), "version": PIPELINE_VERSION,
+                       "inputs": [[f.rel, f.fmt, f.digest] for f in files]}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _prepare_output(out: str, run_id: str) -> bool:
+    """Clear another run's output; return True if this run is already complete."""
+    extra = sorted(n for n in set(os.listdir(out)) - OUTPUT_ENTRIES if not n.startswith(write.TMP_MARK))
+    if extra:
+        raise RunError(f"output folder {out} holds files this pipeline did not write ({', '.join(extra[:3])}); "
+                       "choose an empty or earlier output folder")
+    manifest = os.path.join(out, "manifest.json")
+    if os.path.exists(manifest):
+        try:
+            with open(manifest, encoding="utf-8") as fh:
+                m = json.load(fh)
+        except (OSError, ValueError):
+            m = {}
+        if m.get("run_id") == run_id and all(os.path.exists(os.path.join(out, f["path"])) for f in m.get("outputs", [])):
+            return True
+        os.remove(manifest)
+    work = os.path.join(out, "_work")
+    if os.path.isdir(work):
+        for name in os.listdir(work):
+            if name != run_id:
+                shutil.rmtree(os.path.join(work, name), ignore_errors=True)
+    if not os.path.isdir(os.path.join(work, run_id)):
+        # Nothing of this run yet: whatever output is here belongs to another run.
+        for name in ("docs", "ledger", "stats.json", "report.md"):
+            p = os.path.join(out, name)
+            if os.path.isdir(p):
+                shutil.rmtree(p)
+            elif os.path.exists(p):
+                os.remove(p)
+    write.remove_temporaries(out)
+    return False
+
+
+# ------------------------------------------------------------------------------ history
+def _index_dir(state: str) -> str:
+    return os.path.join(state, "index")
+
+
+def load_history(state: str, cfg: Config, run_id: str) -> pa.Table | None:
+    idx = _index_dir(state)
+    if not os.path.isdir(idx):
+        return None
+    ident_path = os.path.join(idx, "identity.json")
+    if os.path.exists(ident_path):
+        with open(ident_path, encoding="utf-8") as fh:
+            ident = json.load(fh)
+        if ident != dedup.identity(cfg.dedup):
+            raise RunError(f"state {state}: its index was built with {ident}, but the config asks for "
+                           f"{dedup.identity(cfg.dedup)}; use another --state or the same dedup settings")
+    parts = sorted(f for f in os.listdir(idx) if f.startswith("run-") and f.endswith(".parquet"))
+    tables = [pq.read_table(os.path.join(idx, f)) for f in parts if f != f"run-{run_id}.parquet"]
+    tables = [t for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else None
+
+
+def append_history(state: str, cfg: Config, run_id: str, emitted: list[str]) -> None:
+    idx = _index_dir(state)
+    os.makedirs(idx, exist_ok=True)
+    tables = [pq.read_table(p) for p in emitted if os.path.exists(p)]
+    tables = [t for t in tables if t.num_rows]
+    if tables:
+        t = pa.concat_tables(tables)
+    else:
+        t = dedup.keys_for_documents([], 0, cfg.dedup)
+    t = t.append_column("run_id", pa.array([run_id] * t.num_rows, pa.string()))
+    write.write_json(dedup.identity(cfg.dedup), os.path.join(idx, "identity.json"))
+    write.write_table(t, os.path.join(idx, f"run-{run_id}.parquet"), "zstd")
+
+
+# ---------------------------------------------------------------------------------- run
+def run(cfg: Config, log=print) -> RunResult:
+    wall0 = time.time()
+    out = os.path.abspath(cfg.output.path)
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe = os.path.join(out, f"{write.TMP_MARK}probe")
+        with open(probe, "w") as fh:
+            fh.write("")
+        os.remove(probe)
+    except OSError as e:
+        raise RunError(f"output folder {out} is not writable: {e.strerror}") from None
+    files, shards = read.plan(list(cfg.input.paths), cfg.input)
+    run_id = compute_run_id(cfg, files)
+    state = os.path.abspath(cfg.output.state) if cfg.output.state else ""
+    if state:
+        try:
+            os.makedirs(state, exist_ok=True)
+        except OSError as e:
+            raise RunError(f"state folder {state} cannot be created: {e.strerror}") from None
+    with _Lock(out, "output folder"):
+        if state:
+            with _Lock(state, "state folder"):
+                return _run_locked(cfg, files, shards, run_id, out, state, log, wall0)
+        return _run_locked(cfg, files, shards, run_id, out, "", log, wall0)
+
+
+def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult:
+    if _prepare_output(out, run_id):
+        log(f"run {run_id}: output in {out} is already complete; nothing to do")
+        with open(os.path.join(out, "stats.json"), encoding="utf-8") as fh:
+            return RunResult(run_id, out, json.load(fh), skipped=True)
+    work = os.path.join(out, "_work", run_id)
+    for sub in ("stage1", "dedup", "final"):
+        os.makedirs(os.path.join(work, sub), exist_ok=True)
+    total_bytes = sum(f.size for f in files)
+    log(f"run {run_id}: {len(files)} input file(s), {total_bytes / 1e6:.1f} MB, {len(shards)} shard(s)")
+    ex = make_executor(cfg.executor.name, cfg.executor.workers)
+    cpu: Counter = Counter()
+    try:
+        # Phase 1 -------------------------------------------------------------------
+        todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
+        if todo:
+            log(f"clean: {len(todo)} shard(s) with {ex.workers} worker(s)")
+        ex.map(clean_shard, [(s, cfg, work) for s in todo])
+        stage1 = [_read_json(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")) for s in shards]
+        # Barrier -------------------------------------------------------------------
+        dec_path = os.path.join(work, "dedup", "decisions.parquet")
+        if cfg.dedup.enabled and not os.path.exists(dec_path):
+            t0 = time.process_time()
+            keys = [pq.read_table(p) for s in shards
+                    if os.path.exists(p := os.path.join(work, "stage1", f"{s.shard_id:05d}.keys.parquet"))]
+            history = load_history(state, cfg, run_id) if state else None
+            decisions = dedup.resolve(keys, history, cfg.dedup, run_id)
+            write.write_table(decisions, dec_path, "zstd")
+            write.write_json({"cpu": time.process_time() - t0, "decisions": decisions.num_rows,
+                              "history_rows": 0 if history is None else history.num_rows},
+                             os.path.join(work, "dedup", "done.json"))
+            log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
+        barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
+        # Phase 2 -------------------------------------------------------------------
+        todo = [s for s in shards if not os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))]
+        ex.map(finish_shard, [(s, cfg, work, out, run_id) for s in todo])
+        final = [_read_json(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")) for s in shards]
+    finally:
+        ex.close()
+    if state and cfg.dedup.enabled:
+        append_history(state, cfg, run_id,
+                       [os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted.parquet") for s in shards])
+    # Stats, report, manifest ---------------------------------------------------------
+    counts: Counter = Counter()
+    for r in stage1 + final:
+        counts.update(r["counts"])
+        cpu.update(r["cpu"])
+    cpu["dedup"] += barrier["cpu"]
+    stats = _stats(counts, cpu, total_bytes, len(files), len(shards), time.time() - wall0, barrier)
+    write.write_json(stats, os.path.join(out, "stats.json"))
+    from .report import render_markdown
+    write.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
+    outputs = sorted({f for r in final for f in r["files"]} | {"stats.json", "report.md"})
+    manifest = {
+        "run_id": run_id, "config": cfg.to_dict(), "versions": _versions(),
+        "inputs": [{"path": f.rel, "format": f.fmt, "bytes": f.size, "xxh3_128": f.digest} for f in files],
+        "shards": [s.to_dict() | {"files": [[i, rel] for i, _p, rel in s.files]} for s in shards],
+        "outputs": [{"path": p, "bytes": os.path.getsize(os.path.join(out, p)),
+                     "xxh3_128": _digest(os.path.join(out, p))} for p in outputs],
+        "state": state or None,
+    }
+    write.write_json(manifest, os.path.join(out, "manifest.json"))
+    if not cfg.output.keep_work:
+        shutil.rmtree(os.path.join(out, "_work"), ignore_errors=True)
+    log(f"done: {stats['documents']['out']} document row(s) kept, {stats['ledger']['rows']} ledger row(s) "
+        f"-> {out}")
+    return RunResult(run_id, out, stats)
+
+
+def _read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _digest(path: str) -> str:
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _stats(counts: Counter, cpu: Counter, total_bytes: int, n_files: int, n_shards: int,
+           wall: float, barrier: dict) -> dict:
+    by_lang_docs = {k[len("out-docs-"):]: v for k, v in counts.items() if k.startswith("out-docs-") and k != "out-docs-emptied"}
+    by_lang_chars = {k[len("out-chars-"):]: v for k, v in counts.items() if k.startswith("out-chars-")}
+    reasons = {}
+    for k, v in counts.items():
+        if k.startswith("ledger-") and not k.startswith("ledger-chars-"):
+            parts = k[len("ledger-"):].split("-", 1)
+            r = reasons.setdefault(parts[0], {"rows": 0, "chars": 0, "by_lang": {}})
+            if len(parts) == 1:
+                r["rows"] += v
+            else:
+                r["by_lang"][parts[1]] = v
+    for k, v in counts.items():
+        if k.startswith("ledger-chars-"):
+            reasons.setdefault(k[len("ledger-chars-"):], {"rows": 0, "chars": 0, "by_lang": {}})["chars"] = v
+    stage_counts = {k: v for k, v in counts.items() if k.startswith(("repair-", "filter-"))}
+    total_cpu = sum(cpu.values())
+    return {
+        "documents": {"in": counts["in-docs"], "in_chars": counts["in-chars"],
+                      "out": sum(by_lang_docs.values()), "emptied": counts["out-docs-emptied"],
+                      "out_by_lang": dict(sorted(by_lang_docs.items())),
+                      "out_chars_by_lang": dict(sorted(by_lang_chars.items()))},
+        "ledger": {"rows": sum(r["rows"] for r in reasons.values()),
+                   "by_reason": dict(sorted(reasons.items()))},
+        "stages": dict(sorted(stage_counts.items())),
+        "dedup": {"decisions": barrier.get("decisions", 0), "history_rows": barrier.get("history_rows", 0)},
+        "inputs": {"files": n_files, "bytes": total_bytes, "shards": n_shards},
+        # Timing is the only part of the output that differs between identical runs.
+        "timing": {"cpu_seconds": {k: round(v, 3) for k, v in sorted(cpu.items())},
+                   "cpu_seconds_total": round(total_cpu, 3), "wall_seconds": round(wall, 3),
+                   "cpu_seconds_per_mb": round(total_cpu / max(total_bytes / 1e6, 1e-9), 4)},
+    }

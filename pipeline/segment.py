@@ -1,0 +1,106 @@
+"""Split documents into paragraphs (blank lines) and sentences (sentencex + language rules).
+
+A line break always ends a sentence (lists, bylines and headlines are lines). Inside a line the
+splitter is sentencex, the most accurate splitter measured (boundary F1 0.89, 34 M chars/s), with
+merge rules for the cases it gets wrong: German ordinals ("19. Jahrhundert"), French "M.",
+initials ("George W. Bush") and any piece that starts in lower case ("т. е. пример").
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .config import SegmentConfig
+from .model import Document, Paragraph, Sentence
+
+_PARA_RE = re.compile(r"[^\n]*\S[^\n]*(?:\n[ \t]*\S[^\n]*)*")   # runs of non-blank lines
+_LINE_RE = re.compile(r"[^\n]*\n?")
+
+# Regex fallback splitter: end punctuation (+ closing quotes/brackets), then space or CJK end mark.
+_REGEX_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+|(?<=[。！？!?])[」』”’）)]*\s*")
+
+_DE_ORDINAL = re.compile(r"(?:^|\s)\d{1,2}\.\s*$")
+_FR_TITLE = re.compile(r"(?:^|\s)(?:M|MM|Mme|Mlle|Me|Dr|Pr)\.\s*$")
+_INITIAL = re.compile(r"(?:^|\s)\p{Lu}\.\s*$".replace(r"\p{Lu}", "[A-ZÀ-ÖØ-ÞА-ЯЁ]"))
+_STARTS_LOWER = re.compile(r"\s*[\"'“‘«(]*[a-zß-öø-ÿа-яё]")
+_GERMAN_NEXT = re.compile(r"\s*(?:Jahrhundert|Jh\.|Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Platz|Lebensjahr|Mal|Stock|Bundesliga|Klasse|Liga|Runde|Spieltag|Etage)\b")
+
+
+@lru_cache(maxsize=None)
+def _sentencex_lang(lang: str) -> str:
+    return lang if lang and lang != "und" else "en"
+
+
+def _split_line(line: str, lang: str, splitter: str) -> list[str]:
+    if splitter == "sentencex":
+        import sentencex
+        pieces = list(sentencex.segment(_sentencex_lang(lang), line))
+        if "".join(pieces) != line:        # never lose a character
+            pieces = [line]
+    else:
+        pieces, pos = [], 0
+        for m in _REGEX_SPLIT.finditer(line):
+            if m.end() > pos:
+                pieces.append(line[pos:m.end()])
+                pos = m.end()
+        if pos < len(line):
+            pieces.append(line[pos:])
+    return [p for p in pieces if p]
+
+
+def _should_merge(prev: str, nxt: str, lang: str) -> bool:
+    if _STARTS_LOWER.match(nxt):
+        return True
+    if lang == "de" and _DE_ORDINAL.search(prev) and _GERMAN_NEXT.match(nxt):
+        return True
+    if lang == "fr" and _FR_TITLE.search(prev):
+        return True
+    if _INITIAL.search(prev) and len(prev.split()) > 1:
+        return True
+    return False
+
+
+def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[tuple[int, int]]:
+    """Sentence spans of a paragraph; together they cover ``text`` exactly."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in _LINE_RE.findall(text):
+        if not line:
+            continue
+        pieces = _split_line(line, lang, splitter) if line.strip() else [line]
+        merged: list[str] = []
+        for piece in pieces:
+            if merged and _should_merge(merged[-1], piece, lang):
+                merged[-1] += piece
+            else:
+                merged.append(piece)
+        for piece in merged:
+            spans.append((pos, pos + len(piece)))
+            pos += len(piece)
+    # Whitespace-only pieces are glued to the previous sentence.
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and not text[s:e].strip():
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def segment_document(doc: Document, cfg: SegmentConfig) -> None:
+    paras = []
+    for i, m in enumerate(_PARA_RE.finditer(doc.text)):
+        raw = m.group(0)
+        lead = len(raw) - len(raw.lstrip())
+        text = raw.strip()
+        p = Paragraph(idx=i, start=m.start() + lead, text=text)
+        p.sentences = [Sentence(s, e) for s, e in split_sentences(text, doc.lang, cfg.splitter)]
+        paras.append(p)
+    doc.paragraphs = paras
+
+
+def segment_batch(docs: list[Document], cfg: SegmentConfig) -> list[Document]:
+    for d in docs:
+        if d.reason is None:
+            segment_document(d, cfg)
+    return docs

@@ -1,0 +1,171 @@
+"""The two per-shard map phases around the dedup barrier.
+
+``clean_shard``: read -> repair -> language (document) -> segment -> language (sentences) ->
+filters -> dedup keys. Writes the annotated documents and their keys to the work folder.
+
+``finish_shard``: applies the barrier's decisions and writes the shard's documents (one file per
+language) and ledger. Both are plain functions of (shard spec, config, folders): executors only
+decide where they run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import dedup, filters, langid, repair, segment, write
+from .config import Config
+from .model import Document, Paragraph, Sentence
+from .read import ShardReader, ShardSpec
+
+STAGE1_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("file", pa.int32()),
+    ("pos", pa.int64()), ("metadata", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32()),
+    ("reason", pa.string()), ("detail", pa.string()), ("extra", pa.string()), ("paras", pa.string()),
+])
+
+
+def docs_to_table(docs: list[Document]) -> pa.Table:
+    cols = {f.name: [] for f in STAGE1_SCHEMA}
+    for d in docs:
+        cols["doc_id"].append(d.doc_id)
+        cols["text"].append(d.text)
+        cols["source"].append(d.source)
+        cols["file"].append(d.order[0])
+        cols["pos"].append(d.order[1])
+        cols["metadata"].append(d.metadata)
+        cols["lang"].append(d.lang)
+        cols["lang_score"].append(d.lang_score)
+        cols["reason"].append(d.reason)
+        cols["detail"].append(d.detail)
+        cols["extra"].append(json.dumps(d.extra_ledger, ensure_ascii=False) if d.extra_ledger else None)
+        cols["paras"].append(json.dumps(
+            [[p.idx, p.start, len(p.text), p.reason, p.detail,
+              [[s.start, s.end, s.reason, s.detail, s.lang, s.score] for s in p.sentences]]
+             for p in d.paragraphs], ensure_ascii=False, separators=(",", ":")))
+    return pa.Table.from_pydict(cols, schema=STAGE1_SCHEMA)
+
+
+def table_to_docs(table: pa.Table) -> list[Document]:
+    docs = []
+    for r in table.to_pylist():
+        d = Document(doc_id=r["doc_id"], text=r["text"], source=r["source"], order=(r["file"], r["pos"]),
+                     metadata=r["metadata"], lang=r["lang"], lang_score=r["lang_score"],
+                     reason=r["reason"], detail=r["detail"],
+                     extra_ledger=json.loads(r["extra"]) if r["extra"] else [])
+        for idx, start, n, reason, detail, sents in json.loads(r["paras"]):
+            p = Paragraph(idx=idx, start=start, text=d.text[start:start + n], reason=reason, detail=detail)
+            p.sentences = [Sentence(*s) for s in sents]
+            d.paragraphs.append(p)
+        docs.append(d)
+    return docs
+
+
+class _Clock:
+    def __init__(self):
+        self.cpu: Counter = Counter()
+        self._t = time.process_time()
+
+    def lap(self, stage: str):
+        now = time.process_time()
+        self.cpu[stage] += now - self._t
+        self._t = now
+
+
+def _limit_length(d: Document, max_chars: int) -> None:
+    """Cut a very long document at the last paragraph break before the limit (or hard at it)."""
+    if len(d.text) <= max_chars:
+        return
+    cut = d.text.rfind("\n\n", 0, max_chars)
+    if cut < max_chars // 2:
+        cut = max_chars
+    rest = d.text[cut:]
+    d.extra_ledger.append({"reason": "too_long", "text": rest, "char_start": cut, "char_end": len(d.text),
+                           "detail": json.dumps({"max_doc_chars": max_chars, "chars": len(d.text)})})
+    d.text = d.text[:cut]
+
+
+def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
+    """Map phase 1. Returns the shard's counters and CPU seconds per stage."""
+    clock = _Clock()
+    counts: Counter = Counter()
+    docs = list(ShardReader(spec, cfg.input))
+    clock.lap("read")
+    for d in docs:
+        if d.reason is not None:
+            continue
+        _limit_length(d, cfg.input.max_doc_chars)
+        res = repair.repair_text(d.text, cfg.repair)
+        d.text = res.text
+        counts.update(res.counts)
+        if not d.text.strip():
+            d.reason = "empty"
+            d.detail = json.dumps({"chars": len(d.text)})
+    clock.lap("repair")
+    langid.detect_documents(docs, cfg.langid)
+    clock.lap("langid")
+    segment.segment_batch(docs, cfg.segment)
+    clock.lap("segment")
+    langid.detect_sentences(docs, cfg.langid)
+    clock.lap("langid")
+    for f in filters.build_filters(cfg.filters):
+        f.apply(docs)
+        counts.update(f.counts)
+    clock.lap("filters")
+    keys = dedup.keys_for_documents(docs, spec.shard_id, cfg.dedup) if cfg.dedup.enabled else None
+    clock.lap("dedup")
+    base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
+    write.write_table(docs_to_table(docs), base + ".docs.parquet", "zstd")
+    if keys is not None:
+        write.write_table(keys, base + ".keys.parquet", "zstd")
+    clock.lap("write")
+    result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu)}
+    write.write_json(result, base + ".done.json")      # last: marks the shard as done
+    return result
+
+
+def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
+    """Map phase 2: apply dedup decisions, write documents, ledger and the emitted keys."""
+    clock = _Clock()
+    base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
+    docs = table_to_docs(pq.read_table(base + ".docs.parquet"))
+    dec_path = os.path.join(work, "dedup", "decisions.parquet")
+    decisions = None
+    if os.path.exists(dec_path):
+        decisions = pq.read_table(dec_path, filters=[("shard", "=", spec.shard_id)])
+    write.apply_decisions(docs, decisions)
+    clock.lap("dedup")
+    tables, ledger, counts = write.build_tables(docs, run_id, cfg.langid.foreign_routing)
+    name = f"part-{spec.shard_id:05d}.parquet"
+    files = []
+    for lang in sorted(tables):
+        path = os.path.join(out, "docs", f"lang={lang}", name)
+        write.write_table(tables[lang], path, cfg.output.compression)
+        files.append(os.path.relpath(path, out))
+    path = os.path.join(out, "ledger", name)
+    write.write_table(ledger, path, cfg.output.compression)
+    files.append(os.path.relpath(path, out))
+    if cfg.dedup.enabled and os.path.exists(base + ".keys.parquet"):
+        _emitted_keys(base, docs, decisions)
+    clock.lap("write")
+    result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files}
+    write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
+    return result
+
+
+def _emitted_keys(base: str, docs: list[Document], decisions) -> None:
+    """Keys of what this shard emitted, for the history index of later runs."""
+    keys = pq.read_table(base + ".keys.parquet")
+    dropped = set()
+    if decisions is not None:
+        d = decisions.to_pydict()
+        dropped = set(zip(d["file"], d["pos"], d["para"]))
+    dropped_docs = {(f, p) for f, p, para in dropped if para < 0}
+    k = keys.to_pydict()
+    mask = [(f, p, para) not in dropped and (f, p) not in dropped_docs
+            for f, p, para in zip(k["file"], k["pos"], k["para"])]
+    write.write_table(keys.filter(pa.array(mask, pa.bool_())), base + ".emitted.parquet", "zstd")

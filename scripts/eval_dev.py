@@ -1,0 +1,64 @@
+#!/usr/bin/env python
+"""Run the pipeline on ../shared/eval/dev and print the scorer's table (needs ../shared).
+
+    python scripts/eval_dev.py [--config configs/default.yaml] [--out /tmp/eval-dev] [--workers 2]
+                               [--set key=value ...] [--json report.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default=os.path.join(ROOT, "configs", "default.yaml"))
+    ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
+    ap.add_argument("--out", default="/tmp/eval-dev")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override, YAML value (e.g. dedup.paragraph_threshold=0.6)")
+    ap.add_argument("--json", default=None, help="write the scorer's full report here")
+    args = ap.parse_args()
+    dev = os.path.join(args.eval_dir, "dev")
+    if not os.path.exists(os.path.join(dev, "docs.jsonl")):
+        print(f"no dev corpus at {dev}: ../shared is not here, nothing to evaluate")
+        return 0
+    import yaml
+    from pipeline import config as config_mod
+    from pipeline.runner import run
+    overrides = {"input.paths": [os.path.join(dev, "docs.jsonl")], "output.path": args.out,
+                 "output.state": "", "executor.workers": args.workers}
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        overrides[k] = yaml.safe_load(v)
+    cfg = config_mod.load(args.config, overrides)
+    import shutil
+    shutil.rmtree(args.out, ignore_errors=True)
+    t0 = time.time()
+    res = run(cfg, log=lambda m: print(m, file=sys.stderr))
+    wall = time.time() - t0
+    t = res.stats["timing"]
+    mb = res.stats["inputs"]["bytes"] / 1e6
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(f"\ninput {mb:.2f} MB; CPU {t['cpu_seconds_total']:.1f} s = {t['cpu_seconds_per_mb']:.3f} CPU s/MB "
+          f"({mb / max(t['cpu_seconds_total'], 1e-9):.2f} MB/s per core); wall {wall:.1f} s; "
+          f"peak RSS of one process {peak / 1024:.0f} MB")
+    print("CPU s per stage: " + ", ".join(f"{k} {v:.2f}" for k, v in t["cpu_seconds"].items()))
+    cmd = [sys.executable, os.path.join(args.eval_dir, "score.py"), "--gold", dev,
+           "--pred", os.path.join(args.out, "docs"), "--ledger", os.path.join(args.out, "ledger")]
+    if args.json:
+        cmd += ["--json", args.json]
+    return subprocess.call(cmd)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

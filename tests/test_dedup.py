@@ -1,0 +1,130 @@
+"""MinHash estimators against true Jaccard and datasketch; clustering and keeper rules."""
+import json
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipeline.config import DedupConfig
+from pipeline.dedup import MinHasher, exact_hash, keys_for_documents, resolve, shingles
+from pipeline.model import Document, Paragraph, Sentence
+
+WORDS = ("council river storm school road rain family shelter crew resident bridge minister union "
+         "strike talks train service week month year city centre region officials police report "
+         "market price energy water health hospital doctor patient court judge law vote election").split()
+
+
+def _pair(rng, n_shared, n_a, n_b):
+    tag = rng.getrandbits(64)          # fresh elements for every pair: independent estimates
+    shared = [f"{tag}s{i}" for i in range(n_shared)]
+    a = set(shared + [f"{tag}a{i}" for i in range(n_a)])
+    b = set(shared + [f"{tag}b{i}" for i in range(n_b)])
+    return a, b, len(a & b) / len(a | b)
+
+
+@pytest.mark.parametrize("backend", ["rensa", "numpy", "datasketch"])
+def test_estimator_tracks_true_jaccard(backend):
+    rng = random.Random(3)
+    h = MinHasher(backend, 256, 1)
+    errors = []
+    for _ in range(60):
+        a, b, true = _pair(rng, rng.randint(5, 200), rng.randint(0, 200), rng.randint(0, 200))
+        est = float((h.signature(sorted(a)) == h.signature(sorted(b))).mean())
+        errors.append(est - true)
+    rmse = float(np.sqrt(np.mean(np.square(errors))))
+    # theoretical standard error of the estimate is <= 0.5 / sqrt(256) = 0.031
+    assert rmse < 0.045, rmse
+    assert abs(float(np.mean(errors))) < 0.02
+
+
+def test_numpy_signatures_equal_datasketch():
+    from datasketch import MinHash
+    import xxhash
+    sh = shingles("The regional council said emergency crews had rescued dozens of residents from homes", 3)
+    ours = MinHasher("numpy", 128, 7).signature(sh)
+    m = MinHash(num_perm=128, seed=7, hashfunc=lambda s: xxhash.xxh32_intdigest(s.encode()))
+    m.update_batch(sh)
+    assert np.array_equal(ours, m.hashvalues.astype(np.uint32))
+    assert np.array_equal(ours, MinHasher("datasketch", 128, 7).signature(sh))
+
+
+def test_normalised_exact_hash():
+    assert exact_hash("The U.S. says, “no”!") == exact_hash("the us says no")
+    assert exact_hash("Der Rhein") != exact_hash("Der Main")
+
+
+def test_shingles_for_cjk_are_characters():
+    sh = shingles("经过一年的改造，市中心公园于周六重新向市民开放。", 3)
+    assert all(len(s) == 5 for s in sh) and "经过一年的" in sh
+
+
+def _doc(doc_id, file, pos, paras, lang="en"):
+    text = "\n\n".join(paras)
+    d = Document(doc_id, text, doc_id, (file, pos), "{}", lang=lang)
+    start = 0
+    for i, p in enumerate(paras):
+        d.paragraphs.append(Paragraph(i, start, p, [Sentence(0, len(p))]))
+        start += len(p) + 2
+    return d
+
+
+BASE = [
+    "Heavy rain forced the closure of more than forty schools on Monday, local officials said, after rivers rose quickly overnight.",
+    "The regional council said emergency crews had rescued dozens of residents from flooded homes near the river on Sunday.",
+    "Forecasters expect more rain later in the week, and the council has opened two shelters for families who cannot return home.",
+]
+
+
+def _resolve(docs_by_shard, **cfg):
+    c = DedupConfig(**cfg)
+    tables = [keys_for_documents(docs, shard, c) for shard, docs in enumerate(docs_by_shard)]
+    return resolve(tables, None, c, "r").to_pylist()
+
+
+def test_exact_and_near_across_shards_keep_first():
+    near = [p.replace("said", "stated").replace("more than", "over") for p in BASE]
+    a = _doc("a", 0, 0, BASE)
+    b = _doc("b", 1, 0, ["An unrelated headline about markets"] + [BASE[1]])          # exact paragraph
+    c = _doc("c", 2, 0, near)                                                          # near document
+    rows = _resolve([[a], [b], [c]])
+    by = {(r["shard"], r["para"]): r for r in rows}
+    assert by[(2, -1)]["reason"] == "duplicate_document"
+    det = json.loads(by[(2, -1)]["detail"])
+    assert det["kept_doc_id"] == "a" and det["match"] == "near" and 0.3 < det["similarity"] < 1
+    assert by[(1, 1)]["reason"] == "duplicate_exact"
+    assert json.loads(by[(1, 1)]["detail"]) == {"kept_doc_id": "a", "kept_para_idx": 1, "kept_in": "this run",
+                                                "match": "exact", "similarity": 1.0}
+    assert len(rows) == 2
+
+
+def test_keep_longest_rule():
+    short = _doc("short", 0, 0, BASE[:2])
+    long = _doc("long", 1, 0, BASE)
+    rows = _resolve([[short], [long]], keep="longest", paragraphs=True)
+    assert {(r["shard"], r["para"], r["reason"]) for r in rows} == {(0, -1, "duplicate_document")}
+    rows = _resolve([[short], [long]], keep="first")
+    assert {(r["shard"], r["para"], r["reason"]) for r in rows} == {(1, -1, "duplicate_document")}
+
+
+def test_same_topic_written_independently_is_kept():
+    other = _doc("o", 1, 0, [
+        "Schools across the region stayed shut on Monday because of flooding, according to the authorities.",
+        "Rescue teams helped many people leave their houses close to the river during the weekend.",
+        "More storms are forecast and two emergency shelters have been opened by the local council.",
+    ])
+    assert _resolve([[_doc("a", 0, 0, BASE)], [other]]) == []
+
+
+def test_decisions_do_not_depend_on_shard_layout():
+    rng = random.Random(5)
+    docs = []
+    for i in range(40):
+        paras = [" ".join(rng.choice(WORDS) for _ in range(14)) for _ in range(3)]
+        if i % 5 == 0 and docs:
+            paras[1] = docs[rng.randrange(len(docs))].paragraphs[0].text
+        docs.append(_doc(f"d{i}", 0, i, paras))
+    one = _resolve([docs])
+    many = _resolve([docs[i:i + 7] for i in range(0, 40, 7)])
+    strip = lambda rows: sorted((r["file"], r["pos"], r["para"], r["reason"], r["detail"]) for r in rows)
+    assert strip(one) == strip(many) and len(one) >= 5

@@ -1,0 +1,219 @@
+"""Output contract, conservation, determinism, resume and cross-run history on a small corpus."""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import DATA, ROOT, file_bytes, read_docs, read_ledger, run_pipeline
+from pipeline import repair
+from pipeline.config import RepairConfig
+from pipeline.model import DOCS_SCHEMA, LEDGER_SCHEMA, REASONS
+
+CORPUS = DATA / "corpus.jsonl"
+
+
+def _input_records():
+    recs = []
+    for n, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            recs.append((n, json.loads(line)))
+        except ValueError:
+            recs.append((n, None))
+    return recs
+
+
+def test_schema_is_fixed(corpus_output):
+    for path in (corpus_output / "docs").rglob("*.parquet"):
+        assert pq.read_schema(path).remove_metadata() == DOCS_SCHEMA
+        lang = path.parent.name.split("=", 1)[1]
+        assert set(pq.read_table(path).column("lang").to_pylist()) == {lang}
+    for path in (corpus_output / "ledger").rglob("*.parquet"):
+        assert pq.read_schema(path).remove_metadata() == LEDGER_SCHEMA
+    assert {r["reason"] for r in read_ledger(corpus_output)} <= set(REASONS)
+
+
+def test_every_record_accounted_for(corpus_output):
+    """Conservation: each input text is, up to whitespace, its kept text plus its ledger spans."""
+    docs = {}
+    for d in read_docs(corpus_output):
+        docs.setdefault(d["doc_id"], []).append(d["text"])
+    ledger = {}
+    for r in read_ledger(corpus_output):
+        ledger.setdefault(r["doc_id"], []).append(r)
+    squash = lambda s: "".join(s.split())
+    for n, rec in _input_records():
+        if rec is None or not isinstance(rec.get("text"), str):
+            key = rec["id"] if rec and "id" in rec else f"corpus.jsonl:{n}"
+            assert [r["reason"] for r in ledger[key]] == ["invalid_input"]
+            assert ledger[key][0]["source"] == f"corpus.jsonl:{n}"
+            continue
+        text = repair.repair_text(rec["text"], RepairConfig()).text
+        pieces = docs.get(rec["id"], []) + [r["text"] for r in ledger.get(rec["id"], [])]
+        assert sorted(squash("".join(pieces))) == sorted(squash(text)), rec["id"]
+        for r in ledger.get(rec["id"], []):
+            assert text[r["char_start"]:r["char_end"]].strip() == r["text"].strip()
+
+
+def test_metadata_passes_through(corpus_output):
+    d = next(d for d in read_docs(corpus_output) if d["doc_id"] == "en-1")
+    assert json.loads(d["metadata"]) == {"source_site": "example-news", "year": 2024}
+    assert d["source"] == "corpus.jsonl:1"
+
+
+def test_languages_partitioned(corpus_output):
+    langs = {d["doc_id"]: d["lang"] for d in read_docs(corpus_output)}
+    assert langs["de-1"] == "de" and langs["fr-1"] == "fr" and langs["es-1"] == "es"
+    assert langs["ru-1"] == "ru" and langs["zh-1"] == "zh" and langs["ar-1"] == "ar"
+    assert {p.name for p in (corpus_output / "docs").iterdir()} >= {"lang=en", "lang=de", "lang=zh"}
+
+
+def test_duplicates_point_at_kept_copy(corpus_output):
+    ledger = read_ledger(corpus_output)
+    doc_dup = [r for r in ledger if r["reason"] == "duplicate_document"]
+    assert [r["doc_id"] for r in doc_dup] == ["en-1-copy"]
+    assert json.loads(doc_dup[0]["detail"])["kept_doc_id"] == "en-1"
+    para_dup = [r for r in ledger if r["reason"] == "duplicate_exact"]
+    assert [(r["doc_id"], json.loads(r["detail"])["kept_doc_id"]) for r in para_dup] == [("en-3", "en-2")]
+    # the same-topic article written independently is kept
+    assert "en-4" in {d["doc_id"] for d in read_docs(corpus_output)}
+
+
+def test_manifest_and_stats(corpus_output):
+    m = json.loads((corpus_output / "manifest.json").read_text())
+    assert m["inputs"][0]["path"] == "corpus.jsonl" and len(m["inputs"][0]["xxh3_128"]) == 32
+    for f in m["outputs"]:
+        assert (corpus_output / f["path"]).stat().st_size == f["bytes"]
+    s = json.loads((corpus_output / "stats.json").read_text())
+    assert s["documents"]["in"] == 15
+    assert s["ledger"]["by_reason"]["foreign_language"]["rows"] == 2
+    assert set(s["timing"]["cpu_seconds"]) >= {"read", "repair", "segment", "langid", "filters", "dedup", "write"}
+    assert not (corpus_output / "_work").exists()
+
+
+def _shards_input(tmp_path):
+    """The corpus as several inputs of all kinds, cut into many shards."""
+    src = tmp_path / "in"
+    src.mkdir()
+    lines = CORPUS.read_bytes().splitlines(keepends=True)
+    (src / "a.jsonl").write_bytes(b"".join(lines[:8]))
+    with gzip.open(src / "b.jsonl.gz", "wb") as fh:
+        fh.write(b"".join(lines[8:]))
+    shutil.copy(ROOT / "seeds" / os.listdir(ROOT / "seeds")[0], src / "seed.txt")
+    return src
+
+
+def test_same_bytes_for_any_worker_count_and_shard_size(tmp_path):
+    src = _shards_input(tmp_path)
+    a = run_pipeline([src], tmp_path / "a", **{"executor.workers": 1})
+    b = run_pipeline([src], tmp_path / "b", **{"executor.workers": 2, "input.shard_size_mb": 0.001})
+    assert b.stats["inputs"]["shards"] > a.stats["inputs"]["shards"]
+    da = sorted((d["doc_id"], d["lang"], d["text"]) for d in read_docs(tmp_path / "a"))
+    db = sorted((d["doc_id"], d["lang"], d["text"]) for d in read_docs(tmp_path / "b"))
+    assert da == db
+    la = sorted((r["doc_id"], r["reason"], r["text"], r["detail"]) for r in read_ledger(tmp_path / "a"))
+    lb = sorted((r["doc_id"], r["reason"], r["text"], r["detail"]) for r in read_ledger(tmp_path / "b"))
+    assert la == lb
+    # same shards, different worker counts: byte-identical files
+    c = run_pipeline([src], tmp_path / "c", **{"executor.workers": 2, "input.shard_size_mb": 0.001})
+    assert c.run_id == b.run_id
+    assert file_bytes(tmp_path / "b") == file_bytes(tmp_path / "c")
+    sb = json.loads((tmp_path / "b" / "stats.json").read_text())
+    sc = json.loads((tmp_path / "c" / "stats.json").read_text())
+    sb.pop("timing"), sc.pop("timing")
+    assert sb == sc
+
+
+def test_byte_range_shards_read_every_line_once(tmp_path):
+    src = tmp_path / "big.jsonl"
+    recs = [{"id": f"d{i}", "text": f"Document number {i} talks about topic {i * 7 % 13}."} for i in range(300)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    from pipeline.config import InputConfig
+    from pipeline.read import ShardReader, plan
+    cfg = InputConfig(shard_size_mb=0.002)
+    _files, shards = plan([str(src)], cfg)
+    assert len(shards) > 5
+    got = [(d.doc_id, d.source) for s in shards for d in ShardReader(s, cfg)]
+    assert got == [(f"d{i}", f"big.jsonl:{i + 1}") for i in range(300)]
+
+
+def test_rerun_is_idempotent_and_resumes(tmp_path):
+    src = _shards_input(tmp_path)
+    kw = {"input.shard_size_mb": 0.001, "output.keep_work": True}
+    a = run_pipeline([src], tmp_path / "out", **kw)
+    before = file_bytes(tmp_path / "out")
+    again = run_pipeline([src], tmp_path / "out", **kw)
+    assert again.skipped and file_bytes(tmp_path / "out") == before
+    # simulate a run killed in phase 2: manifest gone, some shards unfinished
+    out = tmp_path / "out"
+    os.remove(out / "manifest.json")
+    work = out / "_work" / a.run_id
+    for marker in sorted((work / "final").glob("*.done.json"))[1:]:
+        marker.unlink()
+    (out / "ledger" / "part-00001.parquet").unlink()
+    resumed = run_pipeline([src], out, **kw)
+    assert not resumed.skipped
+    assert file_bytes(out) == before
+
+
+def test_second_night_drops_what_first_night_emitted(tmp_path):
+    state = tmp_path / "state"
+    night1 = tmp_path / "n1.jsonl"
+    night2 = tmp_path / "n2.jsonl"
+    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+    night1.write_text("".join(lines[:3]), encoding="utf-8")           # en-1, en-2, de-1
+    night2.write_text("".join(lines[3:10]), encoding="utf-8")         # ... en-1-copy, en-3
+    run_pipeline([night1], tmp_path / "o1", **{"output.state": str(state)})
+    r2 = run_pipeline([night2], tmp_path / "o2", **{"output.state": str(state)})
+    led = read_ledger(tmp_path / "o2")
+    dup = {r["doc_id"]: json.loads(r["detail"]) for r in led if r["reason"].startswith("duplicate")}
+    assert dup["en-1-copy"]["kept_doc_id"] == "en-1" and dup["en-1-copy"]["kept_in"].startswith("run ")
+    assert dup["en-3"]["kept_doc_id"] == "en-2"
+    n1 = {d["doc_id"] for d in read_docs(tmp_path / "o1")}
+    assert not n1 & {d["doc_id"] for d in read_docs(tmp_path / "o2")}
+    # rerunning night 2 does not treat its own earlier output as history
+    shutil.rmtree(tmp_path / "o2")
+    r2b = run_pipeline([night2], tmp_path / "o2", **{"output.state": str(state)})
+    assert r2b.run_id == r2.run_id
+    assert r2b.stats["ledger"] == r2.stats["ledger"]
+
+
+def test_cli_runs_and_reports_bad_config(tmp_path):
+    env = dict(os.environ)
+    ok = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
+                         "--input", str(ROOT / "seeds"), "--output", str(tmp_path / "o"), "--workers", "1",
+                         "--quiet"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "o" / "manifest.json").exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("langid:\n  backend: cld3\n")
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(bad), "--input", str(ROOT / "seeds"),
+                        "--output", str(tmp_path / "o2")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2
+    assert "langid.backend" in r.stderr and "cld2" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
+                        "--input", str(tmp_path / "missing"), "--output", str(tmp_path / "o3")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "missing" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_foreign_passages_can_be_routed_to_their_language(tmp_path):
+    run_pipeline([CORPUS], tmp_path / "o", **{"langid.foreign_routing": "partition"})
+    rows = [d for d in read_docs(tmp_path / "o") if d["doc_id"] == "en-1"]
+    assert sorted(r["lang"] for r in rows) == ["en", "es"]
+    es = next(r for r in rows if r["lang"] == "es")
+    assert es["text"].startswith("Las autoridades pidieron")
+    assert not [r for r in read_ledger(tmp_path / "o") if r["reason"] == "foreign_language" and r["doc_id"] == "en-1"]
+
+
+def test_output_folder_with_foreign_files_is_refused(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    from pipeline.runner import RunError
+    with pytest.raises(RunError, match="precious.txt"):
+        run_pipeline([CORPUS], out)

@@ -1,0 +1,93 @@
+"""Truncation and byline rules on real sentences, several languages."""
+import pytest
+
+from pipeline.config import BylineConfig, SegmentConfig, TruncatedConfig
+from pipeline.filters import BylineFilter, TruncatedFilter
+from pipeline.model import Document
+from pipeline.segment import segment_document
+
+
+def judge(text, lang="en", flt=None):
+    d = Document("d", text, "d", (0, 0), "{}", lang=lang)
+    segment_document(d, SegmentConfig())
+    flt = flt or TruncatedFilter(TruncatedConfig())
+    flt.apply([d])
+    return [(p.text if p.reason else p.text[s.start:s.end].strip(), p.reason or s.reason)
+            for p in d.paragraphs for s in ([None] if p.reason else p.sentences)
+            if (p.reason or s.reason)]
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Trump's comments on the state of U.S.", "en"),
+    ("While the most immediate U.S.", "en"),
+    ("The action on the field was also heated, with St.", "en"),
+    ("Discount offer valid through April 13, 2011 (11:59 p.m.", "en"),
+    ("The minister urged both sides to return to the table and said the government would not intervene in the", "en"),
+    ("Stocks climbed as the figures showed that the economy of the country grew faster than expected in", "en"),
+    ("Die Regierung hat am Montag beschlossen, dass die neue Regel ab", "de"),
+    ("Le ministre a annoncé que la réforme serait présentée au conseil des ministres avant la fin de", "fr"),
+    ("La ministra explicó que las obras de las nuevas viviendas comenzarán en otoño y que los", "es"),
+    ("Власти обещают открыть ещё две станции до конца года и построить новую линию через", "ru"),
+    ("我们需要培育一个以中正、和平、理性和开放为根基的公民社会，也需要建立一个以爱和", "zh"),
+])
+def test_truncated_paragraphs_are_caught(text, lang):
+    assert judge(text, lang) == [(text, "truncated")]
+
+
+def test_truncated_last_sentence_only():
+    text = ("Talks broke down on Wednesday after six hours. The union said its members would walk out "
+            "next week and that the")
+    assert judge(text) == [("The union said its members would walk out next week and that the", "truncated")]
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Russia blocks UN Security Council condemnation of Syria attack", "en"),
+    ("He said he had moved back to the U.S.", "en"),
+    ("I will be on a plane to Houston at 8:00 a.m.", "en"),
+    ("Try strawberry, apple, banana, apricot, peach etc.", "en"),
+    ("The shares of the group were bought by Eaton Corp.", "en"),
+    ("• Washington slammed the use of force and applauded the courage of demonstrators", "en"),
+    ("- Zu den dort versteigerten Werken gehören auch solche im Leopold-Museum", "de"),
+    ("Tottenham v Brighton", "en"),
+    ("Neue Brücke über den Rhein eröffnet", "de"),
+    ("FC Porto ganhou em Ovar", "pt"),
+    ('"I think it\'s very bad for mankind".', "en"),
+    ("It was.", "en"),
+    ("Die Brücke war im 19. Jahrhundert zum ersten Mal geplant worden.", "de"),
+    ("M. Dupont, le directeur du festival, s'est dit très satisfait.", "fr"),
+    ("The following were announced:", "en"),
+    ("城市公园完成改造重新开放", "zh"),
+])
+def test_good_lines_are_kept(text, lang):
+    assert judge(text, lang) == []
+
+
+@pytest.mark.parametrize("text", [
+    "  • Julie Sanders", "By Peter Novak", "By Sofia Sanders, Reuters", "Von Maria Garcia",
+    "Reporting by Anna Schmidt; Editing by Laura Dubois", "(AFP)", "(Reuters)", "Quelle: dpa",
+    "Copyright AFP. All rights reserved.", "Com Lusa", "بقلم Julie Novak", "Fonte: Adnkronos",
+    "Источник: Интерфакс", "Con información de Europa Press", "Por Maria Keller",
+])
+def test_bylines(text):
+    assert [r for _, r in judge(text, flt=BylineFilter(BylineConfig()))] == ["byline"]
+
+
+@pytest.mark.parametrize("text", [
+    "• Washington slammed the use of force",
+    "By the end of the year the council had approved three new schools in the district.",
+    "With Obama in office, the economy grew.",
+    "Source: the annual report of the central bank shows a surplus of three billion euros this year, more than expected by analysts.",
+])
+def test_not_bylines(text):
+    assert judge(text, flt=BylineFilter(BylineConfig())) == []
+
+
+def test_filter_counts_by_rule():
+    f = TruncatedFilter(TruncatedConfig())
+    judge("Trump's comments on the state of U.S.\n\nHe met the", flt=f)
+    assert f.counts == {"filter-truncated-abbreviation_end": 1, "filter-truncated-function_word_end": 1}
+
+
+def test_rules_can_be_switched_off():
+    f = TruncatedFilter(TruncatedConfig(check_abbreviation_end=False))
+    assert judge("Trump's comments on the state of U.S.", flt=f) == []

@@ -1,0 +1,82 @@
+"""Encoding repair: mojibake of several scripts undone, correct text untouched."""
+import pytest
+
+from pipeline.config import RepairConfig
+from pipeline.repair import repair_text
+
+CFG = RepairConfig()
+
+CLEAN = [
+    "Der Bürgermeister sprach von einem „großen Tag“ für die Stadt.",
+    "L’été dernier, M. Dupont a dit : « Ça suffit ! »",
+    "Президент заявил, что переговоры «прошли успешно».",
+    "افتتحت البلدية يوم الأحد مكتبة عامة جديدة.",
+    "经过一年的改造，市中心公园于周六重新向市民开放。",
+    "東京都は新しい計画を発表した。",
+    "He said “it’s over” — and left… for good. 5 € only; naïve café façade.",
+    "Ünïcödé 'quotes' & <tags> &amp; stay as they are.",
+    "Mixed: Ελληνικά, עברית, हिन्दी, ไทย.",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_correct_text_is_unchanged(text):
+    res = repair_text(text, CFG)
+    assert res.text == text
+    assert not res.counts
+
+
+GOOD = [
+    "Der Bürgermeister sprach von einem großen Tag für die Stadt.",
+    "Президент заявил, что переговоры прошли успешно и будут продолжены.",
+    "افتتحت البلدية يوم الأحد مكتبة عامة جديدة في وسط المدينة.",
+    "经过一年的改造，市中心公园于周六重新向市民开放。",
+]
+CODECS = ["cp1252", "latin-1", "cp1251", "koi8_r", "cp1256", "gbk", "mac_roman"]
+
+
+def _decodable(codec, text):
+    try:
+        text.encode("utf-8").decode(codec)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+CASES = [(c, g) for c in CODECS for g in GOOD if _decodable(c, g)]
+
+
+def test_every_codec_has_cases():
+    assert {c for c, _ in CASES} == set(CODECS)
+
+
+@pytest.mark.parametrize("codec, good", CASES)
+def test_utf8_read_as_legacy_codec_is_repaired(codec, good):
+    broken = good.encode("utf-8").decode(codec)
+    assert broken != good
+    fixed = repair_text("Headline\n\n" + broken + "\n\nThe end.", CFG).text
+    assert fixed == "Headline\n\n" + good + "\n\nThe end."
+
+
+def test_double_encoded_text_is_repaired():
+    good = "Café Olé, naïve résumé à Paris"
+    broken = good.encode("utf-8").decode("cp1252").encode("utf-8").decode("cp1252")
+    assert broken.startswith("CafÃƒÂ©")
+    assert repair_text(broken, CFG).text == good
+
+
+def test_controls_zero_width_and_bidi_removed_but_joiners_kept():
+    text = "Hello\x00 wor\u200bld\x07!\u202e Emoji 👩\u200d💻 and Persian می\u200cخواهم.\ufeff"
+    res = repair_text(text, CFG)
+    assert res.text == "Hello world! Emoji 👩\u200d💻 and Persian می\u200cخواهم."
+    assert res.counts["repair-control_removed"] == 5
+
+
+def test_nfc_and_line_endings():
+    res = repair_text("Cafe\u0301\r\nnext\rline", CFG)
+    assert res.text == "Café\nnext\nline"
+
+
+def test_disabled_repair_is_identity():
+    text = "Ã©t\x00Ã©"
+    assert repair_text(text, RepairConfig(enabled=False)).text == text
