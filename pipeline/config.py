@@ -73,10 +73,12 @@ class LangidConfig:
 @dataclass(frozen=True)
 class TruncatedConfig:
     enabled: bool = _f(True)
-    headline_max_words: int = _f(16, lo=1, doc="a lone line without end punctuation this short may be a headline")
     check_abbreviation_end: bool = _f(True, doc="paragraph ending on an abbreviation that needs a continuation")
     check_function_word_end: bool = _f(True, doc="sentence ending on a determiner/preposition/conjunction")
-    check_unbalanced: bool = _f(True, doc="last sentence opens a bracket or quote it never closes")
+    check_unbalanced: bool = _f(True, doc="last sentence opens a bracket it never closes")
+    punctuated_doc_share: float = _f(0.5, lo=0.0, hi=1.0,
+                                     doc="a body line without end punctuation is truncated when at least this "
+                                         "share of its document's prose paragraphs end in punctuation")
 
 
 @dataclass(frozen=True)

@@ -18,65 +18,57 @@ CLOSERS = "\"'”’»›)]}」』】）〕〉》\u200f"
 _CJK_LANGS = {"zh", "ja", "ko", "th"}
 _BULLET_RE = re.compile(r"^\s*(?:[•·*▪‣◦●○■□►▸–—-]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
 
-# Abbreviations that cannot end a sentence: they always announce a name or number that follows.
-# Keys are lower-cased, with their dots.
+# Abbreviations that cannot end a sentence: titles, conjunction-like and reference abbreviations
+# always announce something that follows. Keys are lower-cased, with their dots.
 NEEDS_CONTINUATION = {
-    "en": {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "gen.", "sen.", "rep.", "gov.", "lt.", "col.",
-           "sgt.", "capt.", "cpt.", "adm.", "cmdr.", "rev.", "hon.", "pres.", "supt.", "insp.", "det.",
-           "no.", "nos.", "vol.", "fig.", "art.", "sec.", "ch.", "pp.", "vs.", "v.", "e.g.", "i.e.",
-           "approx.", "ca.", "mt.", "ft.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.",
-           "jan.", "mar.", "apr.", "jun.", "jul."},
-    "de": {"hr.", "fr.", "dr.", "prof.", "nr.", "z.b.", "d.h.", "u.a.", "bzgl.", "gem.", "vgl.", "st.",
-           "sog.", "ca.", "evtl.", "inkl.", "abs.", "art."},
-    "fr": {"m.", "mm.", "mme.", "mlle.", "me.", "dr.", "pr.", "st.", "ste.", "n°.", "no.", "cf.", "p.ex."},
-    "es": {"sr.", "sra.", "srta.", "dr.", "dra.", "d.", "dña.", "lic.", "ing.", "núm.", "no.", "p.ej.", "av.", "gral."},
-    "it": {"sig.", "sig.ra", "dott.", "dr.", "prof.", "avv.", "ing.", "on.", "n.", "s.", "gen.", "p.es."},
-    "pt": {"sr.", "sra.", "dr.", "dra.", "prof.", "n.º", "nº.", "av.", "gen.", "eng.", "p.ex."},
-    "ru": {"г-н.", "т.", "им.", "ул.", "д.", "ген.", "проф.", "см.", "ср.", "напр.", "т.е.", "т.к.", "т.н.", "т.наз."},
+    "en": {"mr.", "mrs.", "ms.", "dr.", "prof.", "gen.", "sen.", "rep.", "gov.", "lt.", "col.", "sgt.",
+           "capt.", "cpt.", "adm.", "cmdr.", "rev.", "hon.", "pres.", "supt.", "insp.", "det.", "no.",
+           "nos.", "vol.", "fig.", "art.", "sec.", "ch.", "pp.", "vs.", "v.", "e.g.", "i.e.", "cf.",
+           "approx.", "ca.", "mt.", "ft.", "univ.", "dept.", "st.", "jan.", "feb.", "mar.", "apr.", "jun.",
+           "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec."},
+    "de": {"hr.", "fr.", "dr.", "prof.", "nr.", "z.b.", "d.h.", "u.a.", "bzw.", "bzgl.", "gem.", "vgl.",
+           "st.", "sog.", "ca.", "evtl.", "inkl.", "abs.", "art.", "s.", "z.t.", "u.u."},
+    "fr": {"m.", "mm.", "mme.", "mlle.", "me.", "dr.", "pr.", "st.", "ste.", "no.", "cf.", "p.ex."},
+    "es": {"sr.", "sra.", "srta.", "dr.", "dra.", "d.", "dña.", "lic.", "ing.", "núm.", "p.ej.", "av.", "gral."},
+    "it": {"sig.", "dott.", "dr.", "prof.", "avv.", "ing.", "on.", "gen.", "p.es.", "ad es."},
+    "pt": {"sr.", "sra.", "dr.", "dra.", "prof.", "av.", "gen.", "eng.", "p.ex."},
+    "ru": {"г-н.", "т.", "им.", "ул.", "ген.", "проф.", "см.", "ср.", "напр.", "т.е.", "т.к.", "т.н."},
 }
-# Abbreviations that legitimately end a sentence (never judged truncated on their own).
-MAY_END = {"etc.", "usw.", "ecc.", "etc", "a.m.", "p.m.", "inc.", "ltd.", "co.", "corp.", "llc.", "plc.",
-           "jr.", "sr.", "bros.", "d.c.", "u.s.a.", "bzw.", "u.ä.", "o.ä.", "etc.)", "и т.д.", "т.д.", "т.п.",
-           "др.", "тыс.", "млн.", "млрд.", "г.", "гг.", "руб.", "usw", "cía.", "s.a.", "ag.", "gmbh.", "s.p.a."}
-# Articles that make a following dotted acronym a complete noun phrase ("... in the U.S.").
-DETERMINERS_BEFORE_ACRONYM = {"the", "der", "die", "das", "den", "dem", "des", "le", "la", "les", "l'",
-                              "el", "los", "las", "il", "lo", "gli", "o", "a", "os", "as", "do", "da",
-                              "dos", "das", "no", "na", "nos", "nas", "del", "al", "au", "aux", "du"}
+# Abbreviations that legitimately end a sentence (company suffixes, times, "etc.", units).
+MAY_END = {"etc.", "usw.", "ecc.", "a.m.", "p.m.", "inc.", "ltd.", "co.", "corp.", "llc.", "plc.", "jr.",
+           "sr.", "bros.", "u.ä.", "o.ä.", "т.д.", "т.п.", "др.", "тыс.", "млн.", "млрд.", "г.", "гг.",
+           "руб.", "cía.", "s.a.", "ag.", "gmbh.", "s.p.a.", "mm.", "cm.", "km.", "kg.", "min.", "max."}
+# Street-type suffixes: "Hastings St." ends a sentence; "with St." does not.
+_SUFFIX_AFTER_NAME = {"st.", "ave.", "rd.", "blvd.", "dr.", "ln."}
 
 # Words that cannot end a sentence: articles, prepositions, conjunctions, possessives.
 FUNCTION_WORDS = {
-    "en": "a an the of to in on at by for from with into onto about than as and or but nor that which "
-          "whose his her its their our my your this these those is are was were be been has have had "
-          "will would can could should may might must very more most also if because while although "
-          "when where who whom whether such some any every each no not between among during after "
-          "before under over through against without within via per including like",
+    "en": "a an the of to in on at by for from with into onto about than as and or but nor whose its "
+          "their our my your if because while although whether every each between among during "
+          "without within via per including the",
     "de": "der die das den dem des ein eine einen einem einer eines und oder aber dass weil wenn als wie "
-          "von zu zum zur mit für auf an in im am aus bei nach über unter vor durch gegen ohne um sein "
-          "seine ihr ihre ist sind war waren wird werden hat haben dieser diese dieses sich nicht auch ab bis "
-          "seit beim vom ins zwischen während wegen trotz laut gegenüber sowie",
+          "von zu zum zur mit für auf an in im am aus bei nach über unter vor durch gegen ohne um seine "
+          "ihre ab bis seit beim vom ins zwischen während wegen trotz laut gegenüber sowie",
     "fr": "le la les l' un une des du de d' et ou mais que qui dont à au aux en dans sur sous par pour "
-          "avec sans entre vers chez son sa ses leur leurs ce cette ces est sont a ont été se ne plus",
-    "es": "el la los las un una unos unas de del al y o pero que quien cuyo a en con por para sin sobre "
-          "entre hacia desde hasta su sus este esta estos estas es son fue ha han se no más muy como",
+          "avec sans entre vers chez son sa ses leur leurs ce cette ces ne",
+    "es": "el la los las un una unos unas de del al y o pero que cuyo a en con por para sin sobre entre "
+          "hacia desde hasta su sus este esta estos estas se",
     "it": "il lo la i gli le un uno una di del della dei degli delle al allo alla ai agli alle e o ma che "
-          "chi a in con per su tra fra da dal dalla nel nella suo sua suoi sue questo questa è sono ha "
-          "hanno si non più come",
-    "pt": "o a os as um uma uns umas de do da dos das ao à aos às e ou mas que quem em no na nos nas com "
-          "por para pelo pela sem sobre entre seu sua seus suas este esta isso é são foi tem se não mais "
-          "como",
+          "a in con per su tra fra da dal dalla nel nella suo sua suoi sue questo questa si",
+    "pt": "o a os as um uma uns umas de do da dos das ao à aos às e ou mas que em no na nos nas com por "
+          "para pelo pela sem sobre entre seu sua seus suas este esta se",
     "ru": "и в во на с со к ко по за из от до о об при для без через под над между а но или что чтобы "
-          "как который которая которые его ее её их этот эта это эти не также же ли бы",
-    "ar": "في من إلى على عن مع و أو لكن أن إن التي الذي الذين هذا هذه ذلك تلك كان كانت قد لم لن ما ثم بين "
-          "عند حتى منذ خلال بعد قبل حول ضد",
-    "nl": "de het een van en of maar dat die in op aan met voor door naar bij uit over onder tussen zijn "
-          "haar hun is was",
+          "который которая которые его её их этот эта это эти",
+    "ar": "في من إلى على عن مع و أو لكن أن إن التي الذي الذين هذا هذه ذلك تلك قد لم لن ثم بين عند حتى منذ "
+          "خلال بعد قبل حول ضد",
+    "nl": "de het een van en of maar dat die in op aan met voor door naar bij uit over onder tussen",
 }
 FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 _CJK_DANGLING = set("的了和与及或在从向对把被将为以及之而且但是就也都很")   # zh particles/conjunctions
 
-_TRAILING_CONT = re.compile(r"[,;:\-–—/&+(\[{«„“‘]$|\b(?:and|or|y|e|et|und|и)$")
+_TRAILING_CONT = re.compile(r"[,/&+(\[{«„“‘]$")
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)
-_DOTTED_ACRONYM = re.compile(r"^(?:\w{1,3}\.){2,}$|^\w\.$")
+_DOTTED_ACRONYM = re.compile(r"^(?:\w{1,3}\.){2,}$")
 
 
 class ParagraphFilter:
@@ -114,23 +106,52 @@ def _strip_closers(text: str) -> str:
 
 
 def _unbalanced(text: str) -> bool:
-    """An opening bracket or quote that the sentence never closes: "(11:59 p.m."."""
-    if text.count("(") > text.count(")") or text.count("[") > text.count("]"):
-        return True
-    if text.count("«") > text.count("»"):
-        return True
-    if "„" in text:                                  # German „...“
-        return text.count("„") > text.count("“")
-    return text.count("“") > text.count("”")
+    """A bracket opened in the sentence and never closed: "... (11:59 p.m.". Quotes are not used:
+    multi-paragraph quotations legitimately leave them open."""
+    return text.count("(") > text.count(")") or text.count("[") > text.count("]")
+
+
+def _title_like(words: list[str]) -> bool:
+    """Most words capitalised: a heading or a fixture line ("Leicester v Blackpool")."""
+    cased = [w for w in words if any(ch.isalpha() for ch in w)]
+    if not cased or not any(ch.upper() != ch.lower() for ch in "".join(cased)):
+        return False           # caseless script: no evidence either way
+    caps = sum(1 for w in cased if next(ch for ch in w if ch.isalpha()).isupper())
+    return caps >= 0.6 * len(cased)
 
 
 class TruncatedFilter(ParagraphFilter):
-    """The last sentence of a paragraph, when it stops before its end."""
+    """The last sentence of a paragraph, when it stops before its end.
+
+    * ends on an abbreviation that needs a continuation ("Mr.", "bzw.") or on a dotted country or
+      organisation acronym with nothing after it in the paragraph ("the state of U.S.");
+    * opens a bracket it never closes;
+    * ends on a comma or a function word (article, preposition, conjunction);
+    * has no end punctuation although its document punctuates its paragraphs, unless it is the
+      first paragraph (the headline), a list item, or a capitalised heading-like line.
+    """
     reason = "truncated"
 
     def __init__(self, cfg: TruncatedConfig):
         super().__init__()
         self.cfg = cfg
+        self._style: dict[int, float] = {}
+
+    def apply(self, docs):
+        self._style = {id(d): self._punctuation_share(d) for d in docs if d.reason is None}
+        return super().apply(docs)
+
+    @staticmethod
+    def _punctuation_share(doc: Document) -> float:
+        """Share of the document's prose paragraphs (8+ words) that end in end punctuation."""
+        n = ended = 0
+        for p in doc.paragraphs:
+            t = _strip_closers(p.text)
+            if len(t.split()) < 8 and len(t) < 40 or _BULLET_RE.match(p.text):
+                continue
+            n += 1
+            ended += t[-1:] in TERMINAL or t[-1:] == ":"
+        return ended / n if n else 0.0
 
     def judge(self, doc, p):
         if not p.sentences:
@@ -140,62 +161,62 @@ class TruncatedFilter(ParagraphFilter):
         if s.reason is not None:
             return []
         text = p.text[s.start:s.end].strip()
-        rule = self._rule(text, doc.lang, p, multi=len(p.sentences) > 1)
+        rule = self._rule(text, doc, p)
         if rule is None:
             return []
         return [(idx if len(p.sentences) > 1 else None, rule, {})]
 
-    def _rule(self, text: str, lang: str, p: Paragraph, multi: bool) -> str | None:
-        cfg = self.cfg
-        if not text:
-            return None
-        is_list_item = bool(_BULLET_RE.match(p.text))
+    def _rule(self, text: str, doc: Document, p: Paragraph) -> str | None:
+        cfg, lang = self.cfg, doc.lang
         core = _strip_closers(text)
         if not core:
             return None
         words = core.split()
-        last = words[-1].lower() if words else ""
+        is_list_item = bool(_BULLET_RE.match(p.text))
         cjk = lang in _CJK_LANGS
         if core[-1] in TERMINAL:
-            if cfg.check_unbalanced and _unbalanced(text) and core[-1] == ".":
+            if cfg.check_abbreviation_end and core.endswith(".") and self._abbreviation_cut(words, lang):
+                return "abbreviation_end"
+            if cfg.check_unbalanced and core[-1] == "." and _unbalanced(text):
                 return "unbalanced"
-            if cfg.check_abbreviation_end and core.endswith(".") and not is_list_item:
-                if self._abbreviation_cut(words, lang):
-                    return "abbreviation_end"
             return None
-        if core[-1] in ":":
-            return None          # introduces a list or a quote
-        if is_list_item:
-            return None
+        if core[-1] in ":;":
+            return None          # introduces a list or a quote; ends a list entry
         if _TRAILING_CONT.search(core):
             return "dangling_punctuation"
+        if is_list_item:
+            return None
         if cfg.check_function_word_end:
             fw = FUNCTION_WORDS.get(lang)
-            if fw and last.strip("'’\"") in fw and len(words) >= 3:
+            if fw and words[-1].lower().strip("'’\"") in fw and len(words) >= 3:
                 return "function_word_end"
             if cjk and core[-1] in _CJK_DANGLING and len(core) > 12:
                 return "function_word_end"
-        if multi:
+        if p.idx == 0:
+            return None
+        size = len(core) / 2.2 if cjk else len(words)
+        if size < 4 or _title_like(words):
+            return None
+        if self._style.get(id(doc), 0.0) >= cfg.punctuated_doc_share:
             return "no_end_punctuation"
-        n = len(core) / 2.2 if cjk else len(words)
-        if n > cfg.headline_max_words:
-            return "no_end_punctuation_long"
         return None
 
     @staticmethod
     def _abbreviation_cut(words: list[str], lang: str) -> bool:
-        last = words[-1].lower()
-        if last in MAY_END or len(words) < 2:
+        if len(words) < 2:
             return False
-        if last in NEEDS_CONTINUATION.get(lang, ()):
+        last = words[-1].lower().lstrip("(\"'“‘«")
+        prev = words[-2]
+        if last in MAY_END:
+            return False
+        if last in _SUFFIX_AFTER_NAME and prev[:1].isupper() and prev.lower() not in ("the", "a", "an"):
+            return False
+        if last in NEEDS_CONTINUATION.get(lang, ()) or (lang != "en" and last in ("u.s.", "u.k.", "u.n.")):
             return True
-        bare = last.strip("'’\"“”(")
-        if _DOTTED_ACRONYM.match(bare) and bare not in MAY_END and any(c.isupper() for c in words[-1]):
-            prev = words[-2].lower().strip(",;:\"'“”")
-            if prev in DETERMINERS_BEFORE_ACRONYM:
-                return False
-            return True
-        return False
+        if prev[:1].isdigit():
+            return False       # a unit after a number: "22 mm."
+        # dotted acronyms (U.S., U.K., U.N., E.U.): a paragraph does not end on one
+        return bool(_DOTTED_ACRONYM.match(last)) and len(last) > 2 and sum(ch.isupper() for ch in words[-1]) >= 2
 
 
 # Bylines and credits: agency names, "By Name", a bullet followed by just a name.

@@ -34,6 +34,11 @@ def test_truncated_paragraphs_are_caught(text, lang):
     assert judge(text, lang) == [(text, "truncated")]
 
 
+def test_paragraph_ending_on_acronym_is_cut_but_mid_paragraph_one_is_kept():
+    text = "In the 1980s, he helped the U.S. Later he returned to Texas. He said he moved back to the U.S."
+    assert judge(text) == [("He said he moved back to the U.S.", "truncated")]
+
+
 def test_truncated_last_sentence_only():
     text = ("Talks broke down on Wednesday after six hours. The union said its members would walk out "
             "next week and that the")
@@ -42,7 +47,9 @@ def test_truncated_last_sentence_only():
 
 @pytest.mark.parametrize("text, lang", [
     ("Russia blocks UN Security Council condemnation of Syria attack", "en"),
-    ("He said he had moved back to the U.S.", "en"),
+    ("He said he had moved back to the U.S. He now lives near his parents in Ohio.", "en"),
+    ("Shares of Hastings St.", "en"),
+    ("The parts measure 93 mm x 156 mm x 22 mm.", "en"),
     ("I will be on a plane to Houston at 8:00 a.m.", "en"),
     ("Try strawberry, apple, banana, apricot, peach etc.", "en"),
     ("The shares of the group were bought by Eaton Corp.", "en"),
