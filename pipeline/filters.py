@@ -102,7 +102,8 @@ class ParagraphFilter:
 
 
 def _strip_closers(text: str) -> str:
-    return text.rstrip().rstrip(CLOSERS).rstrip()
+    """Without closing quotes/brackets and U+FFFD (a lost character tells nothing of the end)."""
+    return text.rstrip().rstrip(CLOSERS + "\ufffd").rstrip()
 
 
 def _unbalanced(text: str) -> bool:

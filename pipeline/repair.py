@@ -13,6 +13,7 @@ Correct text must come out unchanged, so nothing expensive runs unless a cheap g
 """
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections import Counter
@@ -45,7 +46,15 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 # UTF-8 lead byte (C2-F4) read as latin-1/cp1252, followed by a continuation byte (80-BF) read the
 # same way (cp1252 maps 80-9F to punctuation such as € ‚ „ … ‘ ’ “ ” • – —).
 _CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
-MOJIBAKE_GATE = re.compile(f"[\u00c2-\u00f4][{_CONT}]")
+# The same pairs as they look through other codecs ftfy can undo: cp1250 ("MĂĄm", "tĹ™"),
+# cp1251 ("РЎР»", "Г©", "вЂ™"), cp437/cp866 ("╨┐╤Ç"), and mac-roman ("√©", "‚Äô", "¬£").
+_CP1251_CONT = "\u0080-\u00bf\u0402-\u040f\u0452-\u045f\u0490\u0491\u2013-\u203a\u2116\u20ac\u2122"
+MOJIBAKE_GATE = re.compile(
+    f"[\u00c2-\u00f4][{_CONT}]"
+    f"|[\u0102\u0139\u0104\u0106\u010c\u0118\u011a\u0143\u0147\u0150\u0158\u0164\u0170][\u0080-\u00bf\u0100-\u017f\u02c7\u02d8\u02db\u02dd\u2013-\u203a\u20ac\u2122]"
+    f"|[\u0420\u0421][{_CP1251_CONT}]|\u0413[\u00a0-\u00bf]|\u0432\u0402"
+    "|[\u2568\u2564][\u2500-\u257f\u00a0-\u00ff\u0080-\u009f]"
+    "|\u221a[^\\s\\d(]|\u201a\u00c4|\u00ac[\u00a0-\u00bf]")
 
 # Removed characters: C0 controls except \t \n, DEL, C1, zero-width space, word joiner, BOM,
 # LRM/RLM/ALM and the bidi embedding/override/isolate controls.
@@ -62,25 +71,92 @@ class RepairResult:
     counts: Counter
 
 
-def _try_legacy(para: str, codecs: tuple[str, ...]) -> tuple[str, str] | None:
-    """Undo 'UTF-8 bytes decoded as <codec>' when the whole paragraph round-trips."""
-    for codec in codecs:
+_LOSSY: list[int] = []
+
+
+def _sloppy_encode(err: UnicodeEncodeError):
+    """Encoding error handler: C1 controls stand for their own byte (how broken decoders keep
+    undefined bytes); U+FFFD marks bytes already lost, skipped and counted. Anything else is a
+    character the codec cannot have produced: not mojibake of this codec."""
+    out = bytearray()
+    for ch in err.object[err.start:err.end]:
+        o = ord(ch)
+        if 0x80 <= o <= 0x9F:
+            out.append(o)
+        elif o == 0xFFFD:
+            _LOSSY.append(1)
+        else:
+            raise err
+    return bytes(out), err.end
+
+
+codecs.register_error("pipeline-sloppy", _sloppy_encode)
+
+_IMPLAUSIBLE = {"Mn", "Me", "Cc", "Cf", "Co", "Cn", "Cs"}
+
+
+def _badness(text: str) -> int:
+    """Characters that rarely occur in correct running text: symbols, controls, combining marks
+    without a base, box drawing."""
+    n = 0
+    for ch in text:
+        if ch < "\u0080":
+            continue
+        cat = unicodedata.category(ch)
+        if cat in _IMPLAUSIBLE or cat in ("Sm", "Sk") or "\u2500" <= ch <= "\u257f" or ch == "\ufffd":
+            n += 1
+    return n
+
+
+def _try_legacy(para: str, codecs_: tuple[str, ...]) -> tuple[str, str] | None:
+    """Undo 'UTF-8 bytes decoded as <codec>' for a whole paragraph.
+
+    Taken only when the bytes are valid UTF-8 (or nearly: a few bytes already lost as U+FFFD) and
+    the result is plausible text that is less odd-looking than the input. Correct text in those
+    codecs essentially never round-trips: its bytes are not valid UTF-8.
+    """
+    for codec in codecs_:
+        _LOSSY.clear()
         try:
-            raw = para.encode(codec)
+            raw = para.encode(codec, "pipeline-sloppy")
         except (UnicodeEncodeError, LookupError):
             continue
+        lost = len(_LOSSY)
         try:
             fixed = raw.decode("utf-8")
         except UnicodeDecodeError:
-            continue
+            if not lost:
+                continue
+            fixed = raw.decode("utf-8", "replace")
         if fixed == para or not _NON_ASCII.search(fixed):
             continue
-        # Single-byte codecs: each repaired character collapses 2-4 characters into one.
-        # Double-byte (gbk): lengths match, but correct CJK text almost never round-trips, and
-        # the chance falls with every character, so ask for a few of them.
+        non_ascii = len(_NON_ASCII.findall(fixed))
+        replaced = fixed.count("\ufffd")
+        if replaced > max(3, 0.1 * non_ascii) or not _plausible(fixed):
+            continue
         if len(para) - len(fixed) >= 2 or len(_NON_ASCII.findall(para)) >= 3:
             return fixed, codec
+        # A single repaired character ("n√£o" -> "não"): only an accented Latin letter that
+        # replaces odd symbols; "2012—∞" stays, it does not become "2012Ѱ".
+        new = [ch for ch in fixed if ch >= "\u0080"]
+        if (all("\u00c0" <= ch <= "\u024f" for ch in new) and _badness(fixed) < _badness(para)):
+            return fixed, codec
     return None
+
+
+def _plausible(text: str) -> bool:
+    """No control or private-use characters, and combining marks only after a letter."""
+    prev = ""
+    for ch in text:
+        if ch >= "\u0080" and ch != "\ufffd":
+            cat = unicodedata.category(ch)
+            if cat in ("Mn", "Me"):
+                if not prev or unicodedata.category(prev)[0] not in "LM":
+                    return False
+            elif cat in _IMPLAUSIBLE:
+                return False
+        prev = ch
+    return True
 
 
 def repair_text(text: str, cfg: RepairConfig) -> RepairResult:

@@ -80,3 +80,31 @@ def test_nfc_and_line_endings():
 def test_disabled_repair_is_identity():
     text = "Ã©t\x00Ã©"
     assert repair_text(text, RepairConfig(enabled=False)).text == text
+
+
+@pytest.mark.parametrize("broken, good", [
+    # Cyrillic through cp1251 keeps byte 0x98 as a C1 control ("И" is D0 98)
+    ("РЎР»РѕР¶РЅРѕ РїСЂРµРґСЃС‚Р°РІРёС‚СЊ, С‡С‚Рѕ РІ Р\x98С‚Р°Р»РёРё РјРµС‚СЂРѕ",
+     "Сложно представить, что в Италии метро"),
+    ("A cama n√£o era um leito de enferma.", "A cama não era um leito de enferma."),      # mac-roman, one letter
+    ("MĂĄm dost tĹ\x99etĂ\xadho tisĂ\xadciletĂ\xad", "Mám dost třetího tisíciletí"),       # cp1250
+    ("#╨┐╤Ç╨░╨▓╨╕╨╗╤î╨╜╨╛╨╡", "#правильное"),                                            # cp437
+    ("La rГ©gion se trouve Г  lвЂ™ouest", "La région se trouve à l’ouest"),              # cp1251, Latin
+])
+def test_real_world_mojibake(broken, good):
+    assert repair_text(broken, CFG).text == good
+
+
+def test_lossy_gbk_mojibake_is_mostly_recovered():
+    good = "超過330名船員在船上。維加提出，因為這些東西年代久遠，很多人不知道它的歷史。"
+    broken = good.encode("utf-8").decode("gbk", "replace")
+    assert "\ufffd" in broken
+    fixed = repair_text(broken, CFG).text
+    assert fixed != broken
+    same = sum(a == b for a, b in zip(fixed, good))
+    assert len(fixed) == len(good) and same >= len(good) - 3
+
+
+@pytest.mark.parametrize("text", ["2012—∞", "OK??:(   `¬´    ):", "√2 ≈ 1.414", "“École” est fermée."])
+def test_lookalikes_are_left_alone(text):
+    assert repair_text(text, CFG).text == text
