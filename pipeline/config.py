@@ -66,6 +66,8 @@ class LangidConfig:
     sentence_min_chars: int = _f(30, lo=1, doc="shorter sentences (letters only) are never foreign")
     sentence_min_words: int = _f(4, lo=1, doc="fewer words (not for CJK) are never foreign")
     sentence_min_score: float = _f(0.80, lo=0.0, hi=1.0, doc="confidence needed to call a sentence foreign")
+    short_sentence_min_score: float = _f(0.90, lo=0.0, hi=1.0,
+                                         doc="shorter sentences (3+ words) need both detectors this sure")
     foreign_routing: Literal["ledger", "partition"] = _f(
         "ledger", doc="ledger: foreign spans go to the ledger; partition: a row in their own language")
 

@@ -167,16 +167,43 @@ def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     return docs
 
 
-def _is_judgeable(text: str, cfg: LangidConfig) -> bool:
+_SCRIPTS = {
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
+    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
+    "greek": re.compile(r"[\u0370-\u03ff]"),
+    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+    "hebrew": re.compile(r"[\u0590-\u05ff]"),
+    "cjk": re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"),
+    "devanagari": re.compile(r"[\u0900-\u097f]"),
+    "thai": re.compile(r"[\u0e00-\u0e7f]"),
+}
+
+
+def main_script(text: str) -> str | None:
+    counts = {name: len(rx.findall(text)) for name, rx in _SCRIPTS.items()}
+    name = max(counts, key=counts.get)
+    return name if counts[name] else None
+
+
+def _judgement(text: str, doc_script: str | None, cfg: LangidConfig) -> str | None:
+    """'script': written in another script than its document (judged even when short);
+    'long': long enough for one confident detector; 'short': needs both detectors, very sure;
+    None: too short, or mostly digits and symbols (numbers, code, tables)."""
     letters = _letters(text)
-    if letters < cfg.sentence_min_chars:
-        return False
     stripped = text.strip()
-    if letters < 0.6 * len(stripped.replace(" ", "")):      # numbers, code, tables
-        return False
-    if not _CJK_RE.search(stripped) and len(stripped.split()) < cfg.sentence_min_words:
-        return False
-    return True
+    if letters < 4 or letters < 0.6 * len(stripped.replace(" ", "")):
+        return None
+    if doc_script is not None:
+        own = len(_SCRIPTS[doc_script].findall(stripped))
+        if own < 0.2 * letters:
+            cjk = _CJK_RE.search(stripped)
+            return "script" if (cjk and letters >= 4) or len(stripped.split()) >= 2 else None
+    words = len(stripped.split())
+    if letters >= cfg.sentence_min_chars and (_CJK_RE.search(stripped) or words >= cfg.sentence_min_words):
+        return "long"
+    if words >= 3 and letters >= 12 or _CJK_RE.search(stripped) and letters >= 6:
+        return "short"
+    return None
 
 
 def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
@@ -187,22 +214,30 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     for d in docs:
         if d.reason is not None or d.lang == "und":
             continue
+        doc_script = main_script(d.text[:20_000])
         for p in d.paragraphs:
             judged, foreign_langs = 0, set()
             for s in p.sentences:
                 text = p.text[s.start:s.end]
-                if s.reason or not _is_judgeable(text, cfg):
+                if s.reason:
+                    continue
+                kind = _judgement(text, doc_script, cfg)
+                if kind is None:
                     continue
                 judged += 1
                 lang, score = primary.detect(text)
-                short = _letters(text) < 80
-                if lang == "und" or score < cfg.sentence_min_score or _same_language(lang, d.lang, short):
+                short = kind != "long" or _letters(text) < 80
+                if lang == "und" or _same_language(lang, d.lang, short):
                     continue
-                if confirm is not None:
-                    lang2, score2 = confirm.detect(text)
+                need = cfg.sentence_min_score if kind != "short" else cfg.short_sentence_min_score
+                if score < need:
+                    continue
+                if confirm is not None or kind == "short":
+                    other = confirm or get_backend("fasttext" if cfg.backend != "fasttext" else "cld2")
+                    lang2, score2 = other.detect(text)
                     if lang2 != lang and not _same_language(lang2, lang, True):
                         continue
-                    if _same_language(lang2, d.lang, short):
+                    if _same_language(lang2, d.lang, short) or (kind == "short" and score2 < need):
                         continue
                     score = min(score, score2)
                 s.reason = "foreign_language"

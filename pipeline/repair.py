@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import ftfy
+import ftfy.fixes
 
 from .config import RepairConfig
 
@@ -62,6 +63,7 @@ CONTROL_RE = re.compile(
     "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u200e\u200f\u061c"
     "\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_C1_RE = re.compile("[\u0080-\u009f]")
 _PARA_SPLIT = re.compile(r"(\n[ \t]*\n)")
 
 
@@ -188,6 +190,12 @@ def repair_text(text: str, cfg: RepairConfig) -> RepairResult:
         if changed:
             text = "".join(parts)
     if cfg.remove_control:
+        if _C1_RE.search(text):
+            # Left-over C1 controls are cp1252 characters read as latin-1 ("l\x92homme").
+            fixed = ftfy.fixes.fix_c1_controls(text)
+            if fixed != text:
+                counts["repair-c1_controls"] += 1
+                text = fixed
         text, n = CONTROL_RE.subn("", text)
         if n:
             counts["repair-control_removed"] += n

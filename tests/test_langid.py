@@ -78,3 +78,26 @@ def test_foreign_detail_names_language_and_score():
     s = [s for p in d.paragraphs for s in p.sentences if s.reason][0]
     det = json.loads(s.detail)
     assert det["lang"] == "fr" and det["doc_lang"] == "en" and 0.8 <= det["score"] <= 1.0
+
+
+def test_short_sentences_need_both_detectors_or_another_script():
+    en = SENTENCES["en"]
+    tail = " Roads into the town centre remained closed on Tuesday morning after the storm."
+    assert _flagged(_doc(f"{en} Hay que decirlo de una vez.{tail}")) == [("Hay que decirlo de una vez.", "es")]
+    assert _flagged(_doc(f"{en} シモンズ製ベッドはワイドセミダブルが2台。{tail}")) == [
+        ("シモンズ製ベッドはワイドセミダブルが2台。", "ja")]
+    ar = SENTENCES["ar"] + " وتضم المكتبة قاعات للدراسة ومساحة مخصصة للأطفال."
+    assert _flagged(_doc(f"{ar} Just doing a little summer surfing. {ar}")) == [
+        ("Just doing a little summer surfing.", "en")]
+    # short but English, or a product name in another script inside Arabic text: not foreign
+    assert _flagged(_doc(f"{en} It was wrong, he said.{tail}")) == []
+    assert _flagged(_doc("أعلنت الشركة عن هاتف Galaxy Note 5 الجديد في مؤتمر صحفي يوم الأحد. " + ar)) == []
+
+
+def test_c1_controls_do_not_hide_a_foreign_sentence():
+    from pipeline.config import RepairConfig
+    from pipeline.repair import repair_text
+    text = repair_text(SENTENCES["en"] + " Ils comportent un descriptif détaillé de l\x92action qui a été menée. "
+                       "Roads into the town centre remained closed on Tuesday morning.", RepairConfig()).text
+    assert "l’action" in text
+    assert _flagged(_doc(text)) == [("Ils comportent un descriptif détaillé de l’action qui a été menée.", "fr")]
