@@ -33,6 +33,15 @@ ALL_SUFFIXES = TXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES
 _CHUNK = 8 << 20
 
 
+def _stream_errors() -> tuple:
+    import zlib
+    import zstandard
+    return (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError)
+
+
+_STREAM_ERRORS = _stream_errors()
+
+
 class InputError(Exception):
     """An input path that does not exist or cannot be read at all (before any work)."""
 
@@ -279,7 +288,7 @@ class ShardReader:
                     if not line.strip():
                         continue
                     yield self._parse_line(line, src, (idx, here))
-            except (OSError, EOFError, ValueError) as e:   # corrupt gzip/zstd, truncated stream
+            except _STREAM_ERRORS as e:   # corrupt gzip/zstd, truncated stream
                 src = f"{rel}:{lineno}"
                 yield self._bad(src, src, "", f"cannot read past line {lineno - 1}: {type(e).__name__}: {e}",
                                 (idx, pos))

@@ -1,0 +1,112 @@
+"""Input formats and bad records: every record becomes a document or an invalid_input ledger row."""
+import gzip
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from conftest import read_docs, read_ledger, run_pipeline
+from pipeline.config import InputConfig
+from pipeline.read import InputError, ShardReader, discover, plan
+
+TEXT = "Heavy rain forced the closure of more than forty schools on Monday, local officials said."
+
+
+def _read_all(paths, **kw):
+    cfg = InputConfig(**kw)
+    _files, shards = plan([str(p) for p in paths], cfg)
+    return [d for s in shards for d in ShardReader(s, cfg)]
+
+
+def test_txt_folder_ids_are_relative_paths(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "one.txt").write_text(TEXT)
+    (tmp_path / "two.txt").write_text(TEXT)
+    (tmp_path / "notes.md").write_text("ignored")
+    docs = _read_all([tmp_path])
+    assert [d.doc_id for d in docs] == ["a/b/one.txt", "two.txt"]
+
+
+def test_jsonl_compressed_and_custom_fields(tmp_path):
+    lines = [json.dumps({"uid": f"u{i}", "body": TEXT, "url": f"http://x/{i}"}) for i in range(3)]
+    with gzip.open(tmp_path / "a.jsonl.gz", "wt") as fh:
+        fh.write("\n".join(lines) + "\n")
+    (tmp_path / "b.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
+    docs = _read_all([tmp_path], id_field="uid", text_field="body")
+    assert [(d.doc_id, d.source) for d in docs] == [
+        ("u0", "a.jsonl.gz:1"), ("u1", "a.jsonl.gz:2"), ("u2", "a.jsonl.gz:3"),
+        ("u0", "b.jsonl.zst:1"), ("u1", "b.jsonl.zst:2"), ("u2", "b.jsonl.zst:3")]
+    assert json.loads(docs[0].metadata) == {"url": "http://x/0"}
+
+
+def test_parquet_input_with_metadata_and_row_group_shards(tmp_path):
+    n = 50
+    t = pa.table({"id": [f"p{i}" for i in range(n)], "text": [f"{TEXT} Item {i}." for i in range(n)],
+                  "score": [i / 10 for i in range(n)]})
+    pq.write_table(t, tmp_path / "in.parquet", row_group_size=10)
+    docs = _read_all([tmp_path / "in.parquet"], shard_size_mb=0.0001)
+    _files, shards = plan([str(tmp_path / "in.parquet")], InputConfig(shard_size_mb=0.0001))
+    assert len(shards) == 5
+    assert [d.doc_id for d in docs] == [f"p{i}" for i in range(n)]
+    assert docs[7].source == "in.parquet#7" and json.loads(docs[7].metadata) == {"score": 0.7}
+
+
+@pytest.mark.parametrize("table, error", [
+    (pa.table({"id": ["a"], "body": ["x"]}), "no column 'text'"),
+    (pa.table({"id": ["a"], "text": [3]}), "is int64, not a string"),
+])
+def test_parquet_without_usable_text_column_goes_to_ledger(tmp_path, table, error):
+    pq.write_table(table, tmp_path / "bad.parquet")
+    docs = _read_all([tmp_path / "bad.parquet"])
+    assert [d.reason for d in docs] == ["invalid_input"] and error in docs[0].detail
+
+
+def test_bad_records_are_ledgered_and_the_run_goes_on(tmp_path):
+    src = tmp_path / "in.jsonl"
+    with open(src, "wb") as fh:
+        fh.write(json.dumps({"id": "ok", "text": TEXT}).encode() + b"\n")
+        fh.write(b'{"id": "broken", "text": "unterminated\n')
+        fh.write(b'["a", "list"]\n')
+        fh.write(b'{"id": "latin1", "text": "caf\xe9 au lait is served in the morning at the station."}\n')
+        fh.write(b'{"id": "nul", "text": "a\\u0000b \\ud800 lone surrogate and more text here."}\n')
+        fh.write(b'{"text": "A record without an id still gets one: its file and line number."}\n')
+    (tmp_path / "corrupt.jsonl.gz").write_bytes(gzip.compress(b'{"id": "z", "text": "x"}\n')[:-12] + b"garbage!")
+    out = tmp_path / "out"
+    run_pipeline([src, tmp_path / "corrupt.jsonl.gz"], out)
+    led = read_ledger(out)
+    bad = {(r["doc_id"], r["source"]): json.loads(r["detail"])["error"] for r in led if r["reason"] == "invalid_input"}
+    assert any(k == ("in.jsonl:2", "in.jsonl:2") and "malformed JSON" in v for k, v in bad.items())
+    assert any(k[1] == "in.jsonl:3" and "not an object" in v for k, v in bad.items())
+    assert any(k == ("latin1", "in.jsonl:4") and "invalid UTF-8" in v for k, v in bad.items())
+    assert any(k[1].startswith("corrupt.jsonl.gz") for k in bad)
+    docs = {d["doc_id"]: d["text"] for d in read_docs(out)}
+    assert docs["ok"] == TEXT
+    assert docs["in.jsonl:6"].startswith("A record without an id")          # a missing id becomes file:line
+    assert "\x00" not in docs["nul"] and "\ud800" not in docs["nul"]
+    assert docs["latin1"].startswith("caf\ufffd au lait")
+
+
+def test_missing_and_unknown_inputs_are_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="no such file or folder"):
+        discover([str(tmp_path / "nope")], InputConfig())
+    (tmp_path / "x.csv").write_text("a,b")
+    with pytest.raises(InputError, match="unknown format"):
+        discover([str(tmp_path / "x.csv")], InputConfig())
+    with pytest.raises(InputError, match="matches no readable file"):
+        discover([str(tmp_path / "*.jsonl")], InputConfig())
+
+
+def test_very_long_document_is_cut_and_the_rest_ledgered(tmp_path):
+    para = "The council met again on Monday to discuss the budget for the coming year. " * 20
+    text = "\n\n".join([para.strip()] * 30)
+    src = tmp_path / "long.jsonl"
+    src.write_text(json.dumps({"id": "long", "text": text}) + "\n")
+    out = tmp_path / "out"
+    run_pipeline([src], out, **{"input.max_doc_chars": 10_000, "dedup.enabled": False})
+    led = [r for r in read_ledger(out) if r["reason"] == "too_long"]
+    assert len(led) == 1 and led[0]["char_start"] <= 10_000 and led[0]["char_end"] == len(text)
+    kept = read_docs(out)[0]["text"]
+    assert len(kept) <= 10_000
+    assert "".join(kept.split()) + "".join(led[0]["text"].split()) == "".join(text.split())
