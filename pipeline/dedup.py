@@ -45,25 +45,24 @@ def exact_hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(normalize(text).encode("utf-8"))
 
 
-def shingles(text: str, n: int) -> list[str]:
+def analyse(text: str, n: int) -> tuple[str, list[str], int]:
+    """(normalised text, shingles, size in words) in one pass over the text: word n-grams, or
+    character 5-grams for CJK and Thai (size = characters / 2)."""
     low = text.casefold()
-    cjk = len(_CJK_RE.findall(low))
-    if cjk * 3 > len(low):
-        chars = _NORM_RE.sub("", low)
-        k = 5 if len(chars) >= 5 else len(chars)
-        return list({chars[i:i + k] for i in range(len(chars) - k + 1)}) if k else []
+    norm = _NORM_RE.sub("", low)
+    cjk = len(_CJK_RE.findall(norm))
+    if cjk * 3 > len(norm):
+        k = 5 if len(norm) >= 5 else len(norm)
+        sh = list({norm[i:i + k] for i in range(len(norm) - k + 1)}) if k else []
+        return norm, sh, cjk // 2
     words = _WORD_RE.findall(low)
     if len(words) <= n:
-        return [" ".join(words)] if words else []
-    return list({" ".join(words[i:i + n]) for i in range(len(words) - n + 1)})
+        return norm, ([" ".join(words)] if words else []), len(words)
+    return norm, list({" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}), len(words)
 
 
-def n_words(text: str) -> int:
-    low = text
-    cjk = len(_CJK_RE.findall(low))
-    if cjk * 3 > len(low):
-        return cjk // 2
-    return len(_WORD_RE.findall(low))
+def shingles(text: str, n: int) -> list[str]:
+    return analyse(text, n)[1]
 
 
 class MinHasher:
@@ -118,25 +117,26 @@ def identity(cfg: DedupConfig) -> dict:
 
 
 def keys_for_documents(docs: list[Document], shard: int, cfg: DedupConfig) -> pa.Table:
-    """Exact hashes and signatures of every document and paragraph that is still kept."""
+    """Exact hashes and signatures of every document and paragraph that is still kept.
+
+    A document's shingles are the union of its paragraphs' shingles, so its signature is the
+    element-wise minimum of theirs and its normalised text the concatenation of theirs: nothing
+    is computed twice.
+    """
     hasher = MinHasher(cfg.minhash_backend, cfg.num_perm, cfg.seed)
     cols: dict[str, list] = {name: [] for name, _ in KEYS_SCHEMA_FIELDS}
     sigs: list[bytes | None] = []
 
-    def add(kind, d, para, text):
-        h = exact_hash(text)
+    def add(kind, d, para, length, norm, sig, words):
         cols["shard"].append(shard)
         cols["kind"].append(kind)
         cols["file"].append(d.order[0])
         cols["pos"].append(d.order[1])
         cols["para"].append(para)
         cols["doc_id"].append(d.doc_id)
-        cols["length"].append(len(text))
-        cols["exact"].append(h)
-        if n_words(text) >= cfg.min_near_words:
-            sigs.append(hasher.signature(shingles(text, cfg.shingle_words)).tobytes())
-        else:
-            sigs.append(None)
+        cols["length"].append(length)
+        cols["exact"].append(xxhash.xxh3_64_intdigest(norm.encode("utf-8")))
+        sigs.append(sig.tobytes() if sig is not None and words >= cfg.min_near_words else None)
 
     for d in docs:
         if d.reason is not None:
@@ -144,12 +144,19 @@ def keys_for_documents(docs: list[Document], shard: int, cfg: DedupConfig) -> pa
         kept = d.kept_paragraphs()
         if not kept:
             continue
+        norms, doc_sig, doc_words, doc_len = [], None, 0, 0
+        for p, t in kept:
+            norm, sh, words = analyse(t, cfg.shingle_words)
+            sig = hasher.signature(sh) if sh else None
+            if sig is not None:
+                doc_sig = sig if doc_sig is None else np.minimum(doc_sig, sig)
+            norms.append(norm)
+            doc_words += words
+            doc_len += len(t)
+            if cfg.paragraphs and norm:
+                add(KIND_PARA, d, p.idx, len(t), norm, sig, words)
         if cfg.documents:
-            add(KIND_DOC, d, -1, "\n\n".join(t for _, t in kept))
-        if cfg.paragraphs:
-            for p, t in kept:
-                if normalize(t):
-                    add(KIND_PARA, d, p.idx, t)
+            add(KIND_DOC, d, -1, doc_len + 2 * (len(kept) - 1), "".join(norms), doc_sig, doc_words)
     fields = KEYS_SCHEMA_FIELDS + [("sig", pa.binary(cfg.num_perm * 4))]
     arrays = [pa.array(cols[name], type=t) for name, t in KEYS_SCHEMA_FIELDS]
     arrays.append(pa.array(sigs, type=pa.binary(cfg.num_perm * 4)))

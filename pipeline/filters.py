@@ -38,6 +38,7 @@ NEEDS_CONTINUATION = {
 MAY_END = {"etc.", "usw.", "ecc.", "a.m.", "p.m.", "inc.", "ltd.", "co.", "corp.", "llc.", "plc.", "jr.",
            "sr.", "bros.", "u.ä.", "o.ä.", "т.д.", "т.п.", "др.", "тыс.", "млн.", "млрд.", "г.", "гг.",
            "руб.", "cía.", "s.a.", "ag.", "gmbh.", "s.p.a.", "mm.", "cm.", "km.", "kg.", "min.", "max."}
+_COMPANY_SUFFIXES = {"inc.", "corp.", "co.", "ltd.", "llc.", "plc.", "ag.", "gmbh.", "s.a."}
 # Street-type suffixes: "Hastings St." ends a sentence; "with St." does not.
 _SUFFIX_AFTER_NAME = {"st.", "ave.", "rd.", "blvd.", "dr.", "ln."}
 
@@ -208,13 +209,15 @@ class TruncatedFilter(ParagraphFilter):
             return False
         last = words[-1].lower().lstrip("(\"'“‘«")
         prev = words[-2]
+        if last in _COMPANY_SUFFIXES and len(words) <= 5 and _title_like(words):
+            return True        # a bare company name: the subject of a sentence that was cut off
         if last in MAY_END:
             return False
         if last in _SUFFIX_AFTER_NAME and prev[:1].isupper() and prev.lower() not in ("the", "a", "an"):
             return False
         if last in NEEDS_CONTINUATION.get(lang, ()) or (lang != "en" and last in ("u.s.", "u.k.", "u.n.")):
             return True
-        if prev[:1].isdigit():
+        if prev[:1].isdigit() and words[-1].islower():
             return False       # a unit after a number: "22 mm."
         # dotted acronyms (U.S., U.K., U.N., E.U.): a paragraph does not end on one
         return bool(_DOTTED_ACRONYM.match(last)) and len(last) > 2 and sum(ch.isupper() for ch in words[-1]) >= 2

@@ -148,8 +148,11 @@ def _same_language(a: str, b: str, short: bool) -> bool:
     return False
 
 
+_NON_LETTER = re.compile(r"[\W\d_]+")
+
+
 def _letters(text: str) -> int:
-    return sum(1 for ch in text if ch.isalpha())
+    return len(_NON_LETTER.sub("", text))
 
 
 def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
@@ -180,6 +183,7 @@ _SCRIPTS = {
 
 
 def main_script(text: str) -> str | None:
+    text = _NON_LETTER.sub("", text[:5000])
     counts = {name: len(rx.findall(text)) for name, rx in _SCRIPTS.items()}
     name = max(counts, key=counts.get)
     return name if counts[name] else None
