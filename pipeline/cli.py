@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from . import config as config_mod
+from .history import IndexError_
 from .read import InputError
 from .runner import RunError, run
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_mod.load(args.config, overrides)
         run(cfg, log=log)
-    except (config_mod.ConfigError, InputError, RunError) as e:
+    except (config_mod.ConfigError, InputError, RunError, IndexError_) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:

@@ -5,24 +5,34 @@ hash of its normalised text (case-folded, letters and digits only) and, for text
 ``dedup.min_near_words`` words, a MinHash signature of its word n-grams (character 5-grams for
 CJK and Thai).
 
-Barrier (``resolve``): all keys of the run plus the history index are ranked by the keep rule
-(history first, then ``first`` = input order, or ``longest``). Exact groups keep their best-ranked
-member. LSH band collisions propose near pairs; a pair is an edge only when its estimated Jaccard
-reaches the threshold; connected components (scipy) form clusters, and a member is dropped only
-when its own estimated Jaccard to the cluster's keeper reaches the threshold, so every ledger row
-names a kept copy that really is similar. Documents are resolved first; paragraphs of dropped
-documents take no further part.
+Keys are stored per *segment* (one shard of this run, or one earlier run in the history index):
+``keys.parquet`` (position, length, exact hash), ``sig.npy`` (n x num_perm uint32, memory-mapped)
+and ``bands.npy`` (bands x n uint64 LSH band hashes, band-major so one band is one contiguous
+read).
+
+Barrier (``resolve``): items are ranked by the keep rule (history first, then ``first`` = input
+order, or ``longest``). Exact groups keep their best-ranked member. Near pairs are proposed one
+band at a time (sort the band's hashes; every member of a run of equal hashes is paired with the
+run's best-ranked member), verified by estimated Jaccard gathered from the memory-mapped
+signatures, and joined into connected components (scipy). A member is dropped only when its own
+estimated Jaccard to its component's keeper reaches the threshold, so every ledger row names a
+kept copy that really is similar. Documents are resolved first; paragraphs of dropped documents
+take no further part. Memory is O(items) for a few small columns plus one band at a time, never
+the signatures of the whole corpus.
 """
 from __future__ import annotations
 
 import json
 import re
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
+from . import write
 from .config import DedupConfig
 from .model import Document
 
@@ -30,10 +40,10 @@ _NORM_RE = re.compile(r"[\W_]+", re.UNICODE)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
-KEYS_SCHEMA_FIELDS = [
-    ("shard", pa.int32()), ("kind", pa.int8()), ("file", pa.int32()), ("pos", pa.int64()),
-    ("para", pa.int32()), ("doc_id", pa.string()), ("length", pa.int64()), ("exact", pa.uint64()),
-]
+KEYS_SCHEMA = pa.schema([
+    ("kind", pa.int8()), ("file", pa.int32()), ("pos", pa.int64()), ("para", pa.int32()),
+    ("doc_id", pa.string()), ("length", pa.int64()), ("exact", pa.uint64()), ("has_sig", pa.bool_()),
+])
 KIND_DOC, KIND_PARA = 0, 1
 
 
@@ -116,7 +126,64 @@ def identity(cfg: DedupConfig) -> dict:
             "shingle_words": cfg.shingle_words}
 
 
-def keys_for_documents(docs: list[Document], shard: int, cfg: DedupConfig) -> pa.Table:
+@dataclass
+class Keys:
+    """Keys of one segment: the table plus its signature and band-hash matrices."""
+    table: pa.Table
+    sig: np.ndarray          # (n, num_perm) uint32
+    bands: np.ndarray        # (bands, n) uint64
+
+    def write(self, base: str) -> None:
+        _save_npy(self.sig, base + ".sig.npy")
+        _save_npy(self.bands, base + ".bands.npy")
+        write.write_table(self.table, base + ".keys.parquet", "zstd")   # last: marks it complete
+
+    def take(self, mask: np.ndarray) -> "Keys":
+        idx = np.flatnonzero(mask)
+        return Keys(self.table.take(pa.array(idx)), self.sig[idx], self.bands[:, idx])
+
+    @staticmethod
+    def concat(parts: list["Keys"], cfg: DedupConfig) -> "Keys":
+        parts = [k for k in parts if k.table.num_rows]
+        if not parts:
+            return empty_keys(cfg)
+        return Keys(pa.concat_tables([k.table for k in parts]), np.concatenate([k.sig for k in parts]),
+                    np.concatenate([k.bands for k in parts], axis=1))
+
+    @staticmethod
+    def read(base: str) -> "Keys":
+        import pyarrow.parquet as pq
+        return Keys(pq.read_table(base + ".keys.parquet"), np.load(base + ".sig.npy"),
+                    np.load(base + ".bands.npy"))
+
+
+def _save_npy(arr: np.ndarray, path: str) -> None:
+    import io
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    write.write_bytes(buf.getvalue(), path)
+
+
+def empty_keys(cfg: DedupConfig) -> Keys:
+    return Keys(KEYS_SCHEMA.empty_table(), np.zeros((0, cfg.num_perm), np.uint32),
+                np.zeros((cfg.bands, 0), np.uint64))
+
+
+def band_hashes(sig: np.ndarray, bands: int) -> np.ndarray:
+    """(bands, n) uint64: a 64-bit hash of each band's rows, salted by the band number."""
+    n, p = sig.shape
+    rows = p // bands
+    s = sig.reshape(n, bands, rows).astype(np.uint64)
+    h = np.full((n, bands), np.uint64(0xcbf29ce484222325), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            h = (h ^ s[:, :, r]) * np.uint64(0x100000001b3)
+            h ^= h >> np.uint64(29)
+        h += np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return np.ascontiguousarray(h.T)
+
+
+def keys_for_documents(docs: list[Document], cfg: DedupConfig) -> Keys:
     """Exact hashes and signatures of every document and paragraph that is still kept.
 
     A document's shingles are the union of its paragraphs' shingles, so its signature is the
@@ -124,11 +191,11 @@ def keys_for_documents(docs: list[Document], shard: int, cfg: DedupConfig) -> pa
     is computed twice.
     """
     hasher = MinHasher(cfg.minhash_backend, cfg.num_perm, cfg.seed)
-    cols: dict[str, list] = {name: [] for name, _ in KEYS_SCHEMA_FIELDS}
-    sigs: list[bytes | None] = []
+    cols: dict[str, list] = {f.name: [] for f in KEYS_SCHEMA}
+    sigs: list[np.ndarray] = []
+    empty = np.full(cfg.num_perm, 0xFFFFFFFF, dtype=np.uint32)
 
     def add(kind, d, para, length, norm, sig, words):
-        cols["shard"].append(shard)
         cols["kind"].append(kind)
         cols["file"].append(d.order[0])
         cols["pos"].append(d.order[1])
@@ -136,7 +203,9 @@ def keys_for_documents(docs: list[Document], shard: int, cfg: DedupConfig) -> pa
         cols["doc_id"].append(d.doc_id)
         cols["length"].append(length)
         cols["exact"].append(xxhash.xxh3_64_intdigest(norm.encode("utf-8")))
-        sigs.append(sig.tobytes() if sig is not None and words >= cfg.min_near_words else None)
+        has = sig is not None and words >= cfg.min_near_words
+        cols["has_sig"].append(has)
+        sigs.append(sig if has else empty)
 
     for d in docs:
         if d.reason is not None:
@@ -157,207 +226,222 @@ def keys_for_documents(docs: list[Document], shard: int, cfg: DedupConfig) -> pa
                 add(KIND_PARA, d, p.idx, len(t), norm, sig, words)
         if cfg.documents:
             add(KIND_DOC, d, -1, doc_len + 2 * (len(kept) - 1), "".join(norms), doc_sig, doc_words)
-    fields = KEYS_SCHEMA_FIELDS + [("sig", pa.binary(cfg.num_perm * 4))]
-    arrays = [pa.array(cols[name], type=t) for name, t in KEYS_SCHEMA_FIELDS]
-    arrays.append(pa.array(sigs, type=pa.binary(cfg.num_perm * 4)))
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    if not sigs:
+        return empty_keys(cfg)
+    sig = np.stack(sigs)
+    return Keys(pa.Table.from_pydict(cols, schema=KEYS_SCHEMA), sig, band_hashes(sig, cfg.bands))
 
 
 # ------------------------------------------------------------------------------- barrier
 @dataclass
-class _Items:
-    shard: np.ndarray
-    file: np.ndarray
-    pos: np.ndarray
-    para: np.ndarray
-    doc_id: list
-    length: np.ndarray
-    exact: np.ndarray
-    sig: np.ndarray          # (n, num_perm) uint32; rows without signature are zeros
-    has_sig: np.ndarray
-    hist: np.ndarray         # bool: from the history index
-    run: list                # run id of history rows ("" for this run)
+class Segment:
+    """Keys of one shard of this run (``shard`` >= 0) or one earlier run (``run`` set)."""
+    base: str
+    shard: int = -1
+    run: str = ""
+    exclude_run: str = ""     # rows of this run inside a history segment are ignored
+
+    @property
+    def hist(self) -> bool:
+        return self.shard < 0
 
 
-def _items(table: pa.Table, num_perm: int, hist: bool) -> _Items:
-    n = table.num_rows
-    sig_col = table.column("sig").combine_chunks() if n else pa.array([], type=pa.binary(num_perm * 4))
-    has = np.asarray(sig_col.is_valid(), dtype=bool) if n else np.zeros(0, bool)
-    sig = np.zeros((n, num_perm), dtype=np.uint32)
-    if has.any():
-        sig[:] = np.frombuffer(_concat_binary(sig_col), dtype=np.uint32).reshape(n, num_perm)
-        sig[~has] = 0
-    col = lambda name, dt: np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=dt)
-    return _Items(
-        shard=col("shard", np.int32) if not hist else np.full(n, -1, np.int32),
-        file=col("file", np.int64), pos=col("pos", np.int64), para=col("para", np.int64),
-        doc_id=table.column("doc_id").to_pylist(), length=col("length", np.int64),
-        exact=col("exact", np.uint64), sig=sig, has_sig=has, hist=np.full(n, hist, bool),
-        run=table.column("run_id").to_pylist() if hist else [""] * n)
+class _Corpus:
+    """The small per-item columns of all segments, in one global numbering, plus lazy access to
+    signatures, bands and doc ids by segment."""
+
+    def __init__(self, segments: list[Segment]):
+        import pyarrow.parquet as pq
+        self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
+        cols = ["kind", "file", "pos", "para", "length", "exact", "has_sig"]
+        tabs = [pq.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
+        self.sizes = np.array([t.num_rows for t in tabs], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        cat = lambda name, dt: (np.concatenate([np.asarray(t.column(name).to_numpy(zero_copy_only=False), dt)
+                                                for t in tabs]) if tabs else np.zeros(0, dt))
+        self.kind = cat("kind", np.int8)
+        for i, seg in enumerate(self.segments):
+            if seg.hist and seg.exclude_run:
+                runs = pq.read_table(seg.base + ".keys.parquet", columns=["run"]).column("run")
+                mine = np.asarray(pc.equal(runs, seg.exclude_run).to_numpy(zero_copy_only=False), bool)
+                self.kind[self.offsets[i]:self.offsets[i + 1]][mine] = -1
+        self.file = cat("file", np.int64)
+        self.pos = cat("pos", np.int64)
+        self.para = cat("para", np.int64)
+        self.length = cat("length", np.int64)
+        self.exact = cat("exact", np.uint64)
+        self.has_sig = cat("has_sig", bool)
+        self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
+        self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
+        self._sig = [None] * len(self.segments)
+        self._bands = [None] * len(self.segments)
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def _mm(self, cache, i, suffix):
+        if cache[i] is None:
+            cache[i] = np.load(self.segments[i].base + suffix, mmap_mode="r")
+        return cache[i]
+
+    def band(self, b: int, idx: np.ndarray) -> np.ndarray:
+        """Band ``b`` hashes of the items ``idx`` (sorted global ids)."""
+        out = np.empty(len(idx), dtype=np.uint64)
+        seg = self.seg[idx]
+        for i in np.unique(seg):
+            m = seg == i
+            out[m] = self._mm(self._bands, i, ".bands.npy")[b, idx[m] - self.offsets[i]]
+        return out
+
+    def sigs(self, idx: np.ndarray) -> np.ndarray:
+        order = np.argsort(idx, kind="stable")
+        sidx = idx[order]
+        out = np.empty((len(idx), 0), dtype=np.uint32)
+        parts = []
+        seg = self.seg[sidx]
+        for i in np.unique(seg):
+            m = seg == i
+            parts.append(np.asarray(self._mm(self._sig, i, ".sig.npy")[sidx[m] - self.offsets[i]]))
+        out = np.concatenate(parts) if parts else np.zeros((0, 0), np.uint32)
+        res = np.empty_like(out)
+        res[order] = out
+        return res
+
+    def jaccard(self, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+        out = np.empty(len(a), dtype=np.float64)
+        for i in range(0, len(a), chunk):
+            out[i:i + chunk] = (self.sigs(a[i:i + chunk]) == self.sigs(b[i:i + chunk])).mean(axis=1)
+        return out
+
+    def doc_ids(self, idx: np.ndarray) -> dict[int, str]:
+        import pyarrow.parquet as pq
+        out: dict[int, str] = {}
+        seg = self.seg[idx]
+        for i in np.unique(seg):
+            local = np.unique(idx[seg == i] - self.offsets[i])
+            col = pq.read_table(self.segments[i].base + ".keys.parquet", columns=["doc_id"]).column("doc_id")
+            for j, v in zip(local, col.take(pa.array(local)).to_pylist()):
+                out[int(j + self.offsets[i])] = v
+        return out
 
 
-def _concat_binary(arr: pa.Array) -> bytes:
-    """Values of a fixed-size binary array, back to back."""
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    buffers = arr.buffers()
-    width = arr.type.byte_width
-    return buffers[1].to_pybytes()[arr.offset * width:(arr.offset + len(arr)) * width]
-
-
-def _concat(parts: list[_Items]) -> _Items:
-    return _Items(*[
-        (sum((getattr(p, f) for p in parts), []) if f in ("doc_id", "run")
-         else np.concatenate([getattr(p, f) for p in parts]))
-        for f in _Items.__dataclass_fields__])
-
-
-def _take(it: _Items, idx: np.ndarray) -> _Items:
-    return _Items(*[
-        ([getattr(it, f)[i] for i in idx] if f in ("doc_id", "run") else getattr(it, f)[idx])
-        for f in _Items.__dataclass_fields__])
-
-
-def _rank(it: _Items, keep: str) -> np.ndarray:
-    """Order in which members are preferred as keeper: history first, then the keep rule."""
-    hist_key = (~it.hist).astype(np.int8)
+def _rank(c: _Corpus, idx: np.ndarray, keep: str) -> np.ndarray:
+    """``idx`` reordered best keeper first: history (in append order), then the keep rule."""
+    key_hist = (~c.hist[idx]).astype(np.int8)
+    seg = c.seg[idx]
     if keep == "longest":
-        return np.lexsort((it.para, it.pos, it.file, -it.length, hist_key))
-    return np.lexsort((it.para, it.pos, it.file, hist_key))
+        order = np.lexsort((c.para[idx], c.pos[idx], c.file[idx], -c.length[idx], seg * c.hist[idx], key_hist))
+    else:
+        order = np.lexsort((c.para[idx], c.pos[idx], c.file[idx], seg * c.hist[idx], key_hist))
+    return idx[order]
 
 
-def _band_hashes(sig: np.ndarray, bands: int) -> np.ndarray:
-    n, p = sig.shape
-    rows = p // bands
-    s = sig.reshape(n, bands, rows).astype(np.uint64)
-    h = np.full((n, bands), np.uint64(0xcbf29ce484222325), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for r in range(rows):
-            h = (h ^ s[:, :, r]) * np.uint64(0x100000001b3)
-            h ^= h >> np.uint64(29)
-        h += np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    return h
-
-
-def _jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.empty(len(a), dtype=np.float64)
-    step = 1 << 16
-    for i in range(0, len(a), step):
-        out[i:i + step] = (sig[a[i:i + step]] == sig[b[i:i + step]]).mean(axis=1)
-    return out
-
-
-def _cluster(it: _Items, bands: int, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Items must be in rank order. Returns (dup_of, similarity, is_exact); dup_of = -1 if kept."""
-    n = len(it.exact)
-    dup_of = np.full(n, -1, dtype=np.int64)
-    sim = np.zeros(n, dtype=np.float64)
-    is_exact = np.zeros(n, dtype=bool)
+def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
+    """Items ``ranked`` best first. Returns arrays (member, keeper, similarity, exact) of drops."""
+    n = len(ranked)
+    rank = np.empty(len(c), dtype=np.int64)
+    rank[ranked] = np.arange(n)
+    members, keepers, sims, exact = [], [], [], []
     if n == 0:
-        return dup_of, sim, is_exact
-    # Exact: the first (best-ranked) member of each hash group is kept.
-    _, first, inverse = np.unique(it.exact, return_index=True, return_inverse=True)
-    keeper = first[inverse]
-    ex = keeper != np.arange(n)
-    dup_of[ex], sim[ex], is_exact[ex] = keeper[ex], 1.0, True
-    # Near: only items with signatures that are not already exact copies.
-    cand = np.flatnonzero(it.has_sig & ~ex)
-    if len(cand) < 2 or threshold > 1.0:
-        return dup_of, sim, is_exact
-    bh = _band_hashes(it.sig[cand], bands)
-    src, dst = [], []
-    for b in range(bands):
-        order = np.lexsort((cand, bh[:, b]))
-        keys = bh[order, b]
-        same = np.flatnonzero(keys[1:] == keys[:-1]) + 1
-        if not len(same):
-            continue
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        group_first = starts[np.searchsorted(starts, same, side="right") - 1]
-        src.append(cand[order[group_first]])
-        dst.append(cand[order[same]])
-    if not src:
-        return dup_of, sim, is_exact
-    a, b = np.concatenate(src), np.concatenate(dst)
-    pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
-    j = _jaccard(it.sig, pairs[:, 0], pairs[:, 1])
-    ok = j >= threshold
-    if not ok.any():
-        return dup_of, sim, is_exact
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    e = pairs[ok]
-    g = coo_matrix((np.ones(len(e), dtype=np.int8), (e[:, 0], e[:, 1])), shape=(n, n))
-    _, label = connected_components(g, directed=False)
-    involved = np.unique(e)
-    lab = label[involved]
-    order = np.lexsort((involved, lab))
-    lab_sorted, inv_sorted = lab[order], involved[order]
-    starts = np.flatnonzero(np.r_[True, lab_sorted[1:] != lab_sorted[:-1]])
-    comp_keeper = inv_sorted[starts][np.searchsorted(starts, np.arange(len(inv_sorted)), side="right") - 1]
-    members = inv_sorted[inv_sorted != comp_keeper]
-    keepers = comp_keeper[inv_sorted != comp_keeper]
-    if len(members):
-        jj = _jaccard(it.sig, members, keepers)
-        good = jj >= threshold
-        dup_of[members[good]] = keepers[good]
-        sim[members[good]] = jj[good]
-    return dup_of, sim, is_exact
-
-
-def resolve(current: list[pa.Table], history: pa.Table | None, cfg: DedupConfig,
-            run_id: str) -> pa.Table:
-    """Decisions for this run: one row per dropped document or paragraph."""
-    parts = [_items(t, cfg.num_perm, False) for t in current if t.num_rows]
-    if history is not None and history.num_rows:
-        parts.insert(0, _items(history, cfg.num_perm, True))
-    out = {"shard": [], "file": [], "pos": [], "para": [], "reason": [], "detail": []}
-    if not parts:
-        return _decisions_table(out)
-    it = _concat(parts)
-    kind = np.concatenate([
-        np.asarray((t.column("kind").to_numpy(zero_copy_only=False)), dtype=np.int8)
-        for t in ([history] if history is not None and history.num_rows else []) + [t for t in current if t.num_rows]])
-
-    def emit(sub: _Items, dup_of, sim, is_exact, reason_exact, reason_near):
-        for i in np.flatnonzero(dup_of >= 0):
-            if sub.hist[i]:
+        return (np.zeros(0, np.int64),) * 2 + (np.zeros(0), np.zeros(0, bool))
+    # Exact: the best-ranked member of each hash group is kept.
+    h = c.exact[ranked]
+    order = np.lexsort((np.arange(n), h))
+    hs = h[order]
+    start = np.r_[True, hs[1:] != hs[:-1]]
+    first = order[np.flatnonzero(start)[np.cumsum(start) - 1]]
+    dup = first != order
+    ex_member, ex_keeper = ranked[order[dup]], ranked[first[dup]]
+    members.append(ex_member), keepers.append(ex_keeper)
+    sims.append(np.ones(len(ex_member))), exact.append(np.ones(len(ex_member), bool))
+    # Near: candidates are items with a signature that are not exact copies.
+    is_dup = np.zeros(len(c), bool)
+    is_dup[ex_member] = True
+    cand = ranked[c.has_sig[ranked] & ~is_dup[ranked]]          # still best first
+    if len(cand) >= 2 and threshold <= 1.0:
+        cand_sorted = np.sort(cand)
+        edges = []
+        for b in range(bands):
+            bh = c.band(b, cand_sorted)
+            order = np.lexsort((rank[cand_sorted], bh))
+            keys = bh[order]
+            same = np.flatnonzero(keys[1:] == keys[:-1]) + 1
+            if not len(same):
                 continue
-            k = dup_of[i]
-            detail = {"kept_doc_id": sub.doc_id[k], "similarity": round(float(sim[i]), 4),
-                      "match": "exact" if is_exact[i] else "near",
-                      "kept_in": f"run {sub.run[k]}" if sub.hist[k] else "this run"}
-            if sub.para[k] >= 0:
-                detail["kept_para_idx"] = int(sub.para[k])
-            out["shard"].append(int(sub.shard[i]))
-            out["file"].append(int(sub.file[i]))
-            out["pos"].append(int(sub.pos[i]))
-            out["para"].append(int(sub.para[i]))
-            out["reason"].append(reason_exact if is_exact[i] else reason_near)
-            out["detail"].append(json.dumps(detail, sort_keys=True, ensure_ascii=False))
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            head = starts[np.searchsorted(starts, same, side="right") - 1]
+            edges.append(np.stack([cand_sorted[order[head]], cand_sorted[order[same]]], axis=1))
+        if edges:
+            e = np.concatenate(edges)
+            width = np.int64(len(c))
+            e = np.unique(e[:, 0] * width + e[:, 1])               # one int64 per pair
+            e = np.stack([e // width, e % width], axis=1)
+            ok = c.jaccard(e[:, 0], e[:, 1]) >= threshold
+            e = e[ok]
+            if len(e):
+                from scipy.sparse import coo_matrix
+                from scipy.sparse.csgraph import connected_components
+                nodes, inv = np.unique(e, return_inverse=True)
+                inv = inv.reshape(-1, 2)
+                g = coo_matrix((np.ones(len(inv), np.int8), (inv[:, 0], inv[:, 1])), shape=(len(nodes),) * 2)
+                _, label = connected_components(g, directed=False)
+                order = np.lexsort((rank[nodes], label))
+                lab, nod = label[order], nodes[order]
+                st = np.r_[True, lab[1:] != lab[:-1]]
+                keeper = nod[np.flatnonzero(st)[np.cumsum(st) - 1]]
+                m = nod != keeper
+                mem, kee = nod[m], keeper[m]
+                if len(mem):
+                    j = c.jaccard(mem, kee)
+                    good = j >= threshold
+                    members.append(mem[good]), keepers.append(kee[good])
+                    sims.append(j[good]), exact.append(np.zeros(int(good.sum()), bool))
+    return (np.concatenate(members), np.concatenate(keepers), np.concatenate(sims), np.concatenate(exact))
 
-    dropped_docs: set[tuple[int, int, bool]] = set()
+
+def resolve(segments: list[Segment], cfg: DedupConfig) -> pa.Table:
+    """Decisions for this run: one row per dropped document or paragraph of a current shard."""
+    c = _Corpus(segments)
+    out = {"shard": [], "file": [], "pos": [], "para": [], "reason": [], "detail": []}
+    if not len(c):
+        return _decisions_table(out)
+    results = []
+    dropped_docs = np.zeros(0, np.int64)
     if cfg.documents:
-        didx = np.flatnonzero(kind == KIND_DOC)
-        docs = _take(it, didx)
-        order = _rank(docs, cfg.keep)
-        docs = _take(docs, order)
-        dup_of, sim, is_exact = _cluster(docs, cfg.bands, cfg.document_threshold)
-        emit(docs, dup_of, sim, is_exact, "duplicate_document", "duplicate_document")
-        for i in np.flatnonzero(dup_of >= 0):
-            if not docs.hist[i]:
-                dropped_docs.add((int(docs.file[i]), int(docs.pos[i])))
+        idx = np.flatnonzero(c.kind == KIND_DOC)
+        mem, kee, sim, ex = _cluster(c, _rank(c, idx, cfg.keep), cfg.bands, cfg.document_threshold)
+        live = ~c.hist[mem]
+        results.append((mem[live], kee[live], sim[live], ex[live], "duplicate_document", "duplicate_document"))
+        dropped_docs = _doc_key(c.file[mem[live]], c.pos[mem[live]])
     if cfg.paragraphs:
-        pidx = np.flatnonzero(kind == KIND_PARA)
-        if dropped_docs:
-            keep_mask = np.array([it.hist[i] or (int(it.file[i]), int(it.pos[i])) not in dropped_docs
-                                  for i in pidx], dtype=bool)
-            pidx = pidx[keep_mask]
-        paras = _take(it, pidx)
-        order = _rank(paras, cfg.keep)
-        paras = _take(paras, order)
-        dup_of, sim, is_exact = _cluster(paras, cfg.bands, cfg.paragraph_threshold)
-        emit(paras, dup_of, sim, is_exact, "duplicate_exact", "duplicate_near")
-    return _decisions_table(out)
+        idx = np.flatnonzero(c.kind == KIND_PARA)
+        if len(dropped_docs):
+            gone = np.isin(_doc_key(c.file[idx], c.pos[idx]), dropped_docs) & ~c.hist[idx]
+            idx = idx[~gone]
+        mem, kee, sim, ex = _cluster(c, _rank(c, idx, cfg.keep), cfg.bands, cfg.paragraph_threshold)
+        live = ~c.hist[mem]
+        results.append((mem[live], kee[live], sim[live], ex[live], "duplicate_exact", "duplicate_near"))
+    names = c.doc_ids(np.unique(np.concatenate([r[1] for r in results]))) if results else {}
+    for mem, kee, sim, ex, reason_exact, reason_near in results:
+        for i, k, s, e in zip(mem.tolist(), kee.tolist(), sim.tolist(), ex.tolist()):
+            kseg = c.segments[c.seg[k]]
+            detail = {"kept_doc_id": names[k], "similarity": round(s, 4), "match": "exact" if e else "near",
+                      "kept_in": f"run {kseg.run}" if kseg.hist else "this run"}
+            if c.para[k] >= 0:
+                detail["kept_para_idx"] = int(c.para[k])
+            out["shard"].append(c.segments[c.seg[i]].shard)
+            out["file"].append(int(c.file[i]))
+            out["pos"].append(int(c.pos[i]))
+            out["para"].append(int(c.para[i]))
+            out["reason"].append(reason_exact if e else reason_near)
+            out["detail"].append(json.dumps(detail, sort_keys=True, ensure_ascii=False))
+    t = _decisions_table(out)
+    return t.take(pa.array(np.lexsort((t.column("para").to_numpy(), t.column("pos").to_numpy(),
+                                       t.column("file").to_numpy())))) if t.num_rows else t
+
+
+def _doc_key(file: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    return (file.astype(np.int64) << 42) | pos.astype(np.int64)
 
 
 def _decisions_table(out: dict) -> pa.Table:

@@ -18,11 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from . import dedup, read, write
+from . import dedup, history, read, write
 from .config import Config
 from .executors import make_executor
 from .stages import clean_shard, finish_shard
@@ -123,42 +122,6 @@ def _prepare_output(out: str, run_id: str) -> bool:
     return False
 
 
-# ------------------------------------------------------------------------------ history
-def _index_dir(state: str) -> str:
-    return os.path.join(state, "index")
-
-
-def load_history(state: str, cfg: Config, run_id: str) -> pa.Table | None:
-    idx = _index_dir(state)
-    if not os.path.isdir(idx):
-        return None
-    ident_path = os.path.join(idx, "identity.json")
-    if os.path.exists(ident_path):
-        with open(ident_path, encoding="utf-8") as fh:
-            ident = json.load(fh)
-        if ident != dedup.identity(cfg.dedup):
-            raise RunError(f"state {state}: its index was built with {ident}, but the config asks for "
-                           f"{dedup.identity(cfg.dedup)}; use another --state or the same dedup settings")
-    parts = sorted(f for f in os.listdir(idx) if f.startswith("run-") and f.endswith(".parquet"))
-    tables = [pq.read_table(os.path.join(idx, f)) for f in parts if f != f"run-{run_id}.parquet"]
-    tables = [t for t in tables if t.num_rows]
-    return pa.concat_tables(tables) if tables else None
-
-
-def append_history(state: str, cfg: Config, run_id: str, emitted: list[str]) -> None:
-    idx = _index_dir(state)
-    os.makedirs(idx, exist_ok=True)
-    tables = [pq.read_table(p) for p in emitted if os.path.exists(p)]
-    tables = [t for t in tables if t.num_rows]
-    if tables:
-        t = pa.concat_tables(tables)
-    else:
-        t = dedup.keys_for_documents([], 0, cfg.dedup)
-    t = t.append_column("run_id", pa.array([run_id] * t.num_rows, pa.string()))
-    write.write_json(dedup.identity(cfg.dedup), os.path.join(idx, "identity.json"))
-    write.write_table(t, os.path.join(idx, f"run-{run_id}.parquet"), "zstd")
-
-
 # ---------------------------------------------------------------------------------- run
 def run(cfg: Config, log=print) -> RunResult:
     wall0 = time.time()
@@ -209,14 +172,14 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
         dec_path = os.path.join(work, "dedup", "decisions.parquet")
         if cfg.dedup.enabled and not os.path.exists(dec_path):
             t0 = time.process_time()
-            keys = [pq.read_table(p) for s in shards
-                    if os.path.exists(p := os.path.join(work, "stage1", f"{s.shard_id:05d}.keys.parquet"))]
-            history = load_history(state, cfg, run_id) if state else None
-            decisions = dedup.resolve(keys, history, cfg.dedup, run_id)
+            segs = history.segments(state, cfg.dedup, run_id) if state else []
+            hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
+            segs += [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
+                     for s in shards]
+            decisions = dedup.resolve(segs, cfg.dedup)
             write.write_table(decisions, dec_path, "zstd")
             write.write_json({"cpu": time.process_time() - t0, "decisions": decisions.num_rows,
-                              "history_rows": 0 if history is None else history.num_rows},
-                             os.path.join(work, "dedup", "done.json"))
+                              "history_rows": hist_rows}, os.path.join(work, "dedup", "done.json"))
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
@@ -226,8 +189,8 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
     finally:
         ex.close()
     if state and cfg.dedup.enabled:
-        append_history(state, cfg, run_id,
-                       [os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted.parquet") for s in shards])
+        history.append(state, cfg.dedup, run_id,
+                       [os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted") for s in shards])
     # Stats, report, manifest ---------------------------------------------------------
     counts: Counter = Counter()
     for r in stage1 + final:

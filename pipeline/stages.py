@@ -14,6 +14,7 @@ import os
 import time
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -116,12 +117,12 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
         f.apply(docs)
         counts.update(f.counts)
     clock.lap("filters")
-    keys = dedup.keys_for_documents(docs, spec.shard_id, cfg.dedup) if cfg.dedup.enabled else None
+    keys = dedup.keys_for_documents(docs, cfg.dedup) if cfg.dedup.enabled else None
     clock.lap("dedup")
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
     write.write_table(docs_to_table(docs), base + ".docs.parquet", "zstd")
     if keys is not None:
-        write.write_table(keys, base + ".keys.parquet", "zstd")
+        keys.write(base)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu)}
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
@@ -159,13 +160,13 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
 
 def _emitted_keys(base: str, docs: list[Document], decisions) -> None:
     """Keys of what this shard emitted, for the history index of later runs."""
-    keys = pq.read_table(base + ".keys.parquet")
+    keys = dedup.Keys.read(base)
     dropped = set()
     if decisions is not None:
         d = decisions.to_pydict()
         dropped = set(zip(d["file"], d["pos"], d["para"]))
     dropped_docs = {(f, p) for f, p, para in dropped if para < 0}
-    k = keys.to_pydict()
-    mask = [(f, p, para) not in dropped and (f, p) not in dropped_docs
-            for f, p, para in zip(k["file"], k["pos"], k["para"])]
-    write.write_table(keys.filter(pa.array(mask, pa.bool_())), base + ".emitted.parquet", "zstd")
+    k = keys.table.to_pydict()
+    mask = np.array([(f, p, para) not in dropped and (f, p) not in dropped_docs
+                     for f, p, para in zip(k["file"], k["pos"], k["para"])], dtype=bool)
+    keys.take(mask).write(base + ".emitted")

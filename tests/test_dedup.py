@@ -1,13 +1,15 @@
 """MinHash estimators against true Jaccard and datasketch; clustering and keeper rules."""
 import json
+import os
 import random
+import tempfile
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from pipeline.config import DedupConfig
-from pipeline.dedup import MinHasher, exact_hash, keys_for_documents, resolve, shingles
+from pipeline.dedup import MinHasher, Segment, exact_hash, keys_for_documents, resolve, shingles
 from pipeline.model import Document, Paragraph, Sentence
 
 WORDS = ("council river storm school road rain family shelter crew resident bridge minister union "
@@ -78,8 +80,12 @@ BASE = [
 
 def _resolve(docs_by_shard, **cfg):
     c = DedupConfig(**cfg)
-    tables = [keys_for_documents(docs, shard, c) for shard, docs in enumerate(docs_by_shard)]
-    return resolve(tables, None, c, "r").to_pylist()
+    work = tempfile.mkdtemp()
+    segs = []
+    for shard, docs in enumerate(docs_by_shard):
+        keys_for_documents(docs, c).write(os.path.join(work, f"{shard:05d}"))
+        segs.append(Segment(os.path.join(work, f"{shard:05d}"), shard=shard))
+    return resolve(segs, c).to_pylist()
 
 
 def test_exact_and_near_across_shards_keep_first():

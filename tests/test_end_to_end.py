@@ -217,3 +217,37 @@ def test_output_folder_with_foreign_files_is_refused(tmp_path):
     from pipeline.runner import RunError
     with pytest.raises(RunError, match="precious.txt"):
         run_pipeline([CORPUS], out)
+
+
+def test_history_compaction_keeps_answers_and_rerun_idempotency(tmp_path):
+    from pipeline import history
+    from pipeline.config import DedupConfig
+    state = tmp_path / "state"
+    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+    nights = []
+    for i, chunk in enumerate([lines[:3], lines[3:6], lines[6:10]]):
+        p = tmp_path / f"n{i}.jsonl"
+        p.write_text("".join(chunk), encoding="utf-8")
+        nights.append(p)
+    runs = [run_pipeline([p], tmp_path / f"o{i}", **{"output.state": str(state)}) for i, p in enumerate(nights)]
+    before = history.read_index(str(state))
+    assert [s["run"] for s in before["segments"]] == [r.run_id for r in runs]
+    led_before = read_ledger(tmp_path / "o2")
+    after = history.compact(str(state), DedupConfig())
+    assert len(after["segments"]) == 1 and after["segments"][0]["runs"] == [r.run_id for r in runs]
+    assert sorted(os.listdir(state / "index")) == sorted(
+        [after["segments"][0]["name"] + s for s in (".bands.npy", ".keys.parquet", ".sig.npy")] + ["index.json"])
+    # rerunning the last night against the compacted index gives the same result
+    shutil.rmtree(tmp_path / "o2")
+    again = run_pipeline([nights[2]], tmp_path / "o2", **{"output.state": str(state)})
+    assert again.run_id == runs[2].run_id
+    strip = lambda rows: sorted((r["doc_id"], r["reason"], r["text"]) for r in rows)
+    assert strip(read_ledger(tmp_path / "o2")) == strip(led_before)
+
+
+def test_state_made_with_other_dedup_settings_is_refused(tmp_path):
+    from pipeline.history import IndexError_
+    state = tmp_path / "state"
+    run_pipeline([CORPUS], tmp_path / "o1", **{"output.state": str(state)})
+    with pytest.raises(IndexError_, match="num_perm"):
+        run_pipeline([CORPUS], tmp_path / "o2", **{"output.state": str(state), "dedup.num_perm": 64})
