@@ -273,35 +273,50 @@ class _Corpus:
         self.has_sig = cat("has_sig", bool)
         self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
         self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
-        self._sig = [None] * len(self.segments)
-        self._bands = [None] * len(self.segments)
+        self._headers: dict = {}
 
     def __len__(self):
         return int(self.offsets[-1])
 
-    def _mm(self, cache, i, suffix):
-        if cache[i] is None:
-            cache[i] = np.load(self.segments[i].base + suffix, mmap_mode="r")
-        return cache[i]
+    def _npy(self, i: int, suffix: str) -> tuple[str, int, tuple]:
+        """(path, data offset, shape) of a segment's .npy file, header read once."""
+        key = (i, suffix)
+        if key not in self._headers:
+            path = self.segments[i].base + suffix
+            with open(path, "rb") as fh:
+                major, _minor = np.lib.format.read_magic(fh)
+                read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                               else np.lib.format.read_array_header_2_0)
+                shape, _fortran, _dtype = read_header(fh)
+                self._headers[key] = (path, fh.tell(), shape)
+        return self._headers[key]
 
     def band(self, b: int, idx: np.ndarray) -> np.ndarray:
-        """Band ``b`` hashes of the items ``idx`` (sorted global ids)."""
+        """Band ``b`` hashes of the items ``idx`` (sorted global ids). Each segment's band is one
+        contiguous plain read, so no mapped pages accumulate in this process."""
         out = np.empty(len(idx), dtype=np.uint64)
-        seg = self.seg[idx]
-        for i in np.unique(seg):
-            m = seg == i
-            out[m] = self._mm(self._bands, i, ".bands.npy")[b, idx[m] - self.offsets[i]]
+        for i, lo, hi in self._runs(idx):
+            path, off, shape = self._npy(i, ".bands.npy")
+            row = np.fromfile(path, dtype=np.uint64, count=shape[1], offset=off + b * shape[1] * 8)
+            out[lo:hi] = row[idx[lo:hi] - self.offsets[i]]
         return out
+
+    def _runs(self, sorted_idx: np.ndarray):
+        """(segment, start, end) of the runs of ``sorted_idx`` that fall in each segment."""
+        cuts = np.searchsorted(sorted_idx, self.offsets)
+        for i in range(len(self.segments)):
+            if cuts[i] < cuts[i + 1]:
+                yield i, cuts[i], cuts[i + 1]
 
     def sigs(self, idx: np.ndarray) -> np.ndarray:
         order = np.argsort(idx, kind="stable")
         sidx = idx[order]
-        out = np.empty((len(idx), 0), dtype=np.uint32)
         parts = []
-        seg = self.seg[sidx]
-        for i in np.unique(seg):
-            m = seg == i
-            parts.append(np.asarray(self._mm(self._sig, i, ".sig.npy")[sidx[m] - self.offsets[i]]))
+        for i, lo, hi in self._runs(sidx):
+            path, off, shape = self._npy(i, ".sig.npy")
+            mm = np.memmap(path, dtype=np.uint32, mode="r", offset=off, shape=tuple(shape))
+            parts.append(np.array(mm[sidx[lo:hi] - self.offsets[i]]))
+            del mm
         out = np.concatenate(parts) if parts else np.zeros((0, 0), np.uint32)
         res = np.empty_like(out)
         res[order] = out

@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Clustering benchmark for the dedup barrier: N paragraph signatures in S segments.
+
+Signatures are random (independent paragraphs) except for planted near-duplicates: a share of
+items copies an earlier item's signature and changes some of its values, which gives a known
+estimated Jaccard. The barrier (``pipeline.dedup.resolve``) runs in a child process so that its
+peak memory is measured alone.
+
+    python scripts/bench_dedup.py --n 1000000 [--segments 20] [--dup-share 0.05] [--dir /tmp/bench-dedup]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7) -> dict:
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.config import DedupConfig
+    from pipeline.dedup import KEYS_SCHEMA, KIND_PARA, Keys, band_hashes
+    cfg = DedupConfig()
+    rng = np.random.default_rng(seed)
+    per = -(-n // segments)
+    planted = 0
+    first = None
+    for s in range(segments):
+        m = min(per, n - s * per)
+        if m <= 0:
+            break
+        sig = rng.integers(0, 2**32, size=(m, cfg.num_perm), dtype=np.uint32)
+        if first is None:
+            first = sig[: max(1, int(m * 0.5))].copy()        # originals come from segment 0
+        k = int(m * dup_share) if s else 0
+        if k:
+            src = rng.integers(0, len(first), size=k)
+            copies = first[src].copy()
+            # change 10% of the values: estimated Jaccard ~0.9
+            flip = rng.random(copies.shape) < 0.10
+            copies[flip] = rng.integers(0, 2**32, size=int(flip.sum()), dtype=np.uint32)
+            sig[:k] = copies
+            planted += k
+        table = pa.table({
+            "kind": pa.array(np.full(m, KIND_PARA, np.int8)), "file": pa.array(np.full(m, s, np.int32)),
+            "pos": pa.array(np.arange(m, dtype=np.int64) * 100), "para": pa.array(np.zeros(m, np.int32)),
+            "doc_id": pa.array([f"s{s}-{i}" for i in range(m)]), "length": pa.array(np.full(m, 300, np.int64)),
+            "exact": pa.array(rng.integers(0, 2**63, size=m, dtype=np.int64).astype(np.uint64)),
+            "has_sig": pa.array(np.ones(m, bool)),
+        }, schema=KEYS_SCHEMA)
+        Keys(table, sig, band_hashes(sig, cfg.bands)).write(os.path.join(out, f"{s:05d}"))
+    return {"n": n, "segments": segments, "planted": planted}
+
+
+def barrier(out: str, segments: int) -> None:
+    from pipeline.config import DedupConfig
+    from pipeline.dedup import Segment, resolve
+    cfg = DedupConfig(documents=False)
+    t0, c0 = time.time(), time.process_time()
+    dec = resolve([Segment(os.path.join(out, f"{s:05d}"), shard=s) for s in range(segments)
+                   if os.path.exists(os.path.join(out, f"{s:05d}.keys.parquet"))], cfg)
+    near = sum(1 for r in dec.column("reason").to_pylist() if r == "duplicate_near")
+    print(json.dumps({"wall_s": round(time.time() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
+                      "decisions": dec.num_rows, "near": near,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--segments", type=int, default=20)
+    ap.add_argument("--dup-share", type=float, default=0.05)
+    ap.add_argument("--dir", default="/tmp/bench-dedup")
+    ap.add_argument("--keep", action="store_true", help="keep the generated segments")
+    ap.add_argument("--barrier-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.barrier_only:
+        barrier(args.dir, args.segments)
+        return 0
+    shutil.rmtree(args.dir, ignore_errors=True)
+    os.makedirs(args.dir)
+    t0 = time.time()
+    info = generate(args.n, args.segments, args.dup_share, args.dir)
+    gen = time.time() - t0
+    res = subprocess.run([sys.executable, __file__, "--barrier-only", "--dir", args.dir,
+                          "--segments", str(args.segments)], capture_output=True, text=True, check=True)
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    disk = sum(os.path.getsize(os.path.join(args.dir, f)) for f in os.listdir(args.dir))
+    print(f"signatures {info['n']:,} in {info['segments']} segments ({disk / 1e9:.2f} GB on disk, "
+          f"generated in {gen:.0f} s); planted near-duplicates {info['planted']:,}")
+    print(f"barrier: wall {r['wall_s']} s, CPU {r['cpu_s']} s, peak RSS {r['peak_rss_mb']} MB, "
+          f"near-duplicates found {r['near']:,} ({r['near'] / max(1, info['planted']):.1%} of planted), "
+          f"decisions {r['decisions']:,}")
+    if not args.keep:
+        shutil.rmtree(args.dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
