@@ -351,22 +351,37 @@ def _rank(c: _Corpus, idx: np.ndarray, keep: str) -> np.ndarray:
     return idx[order]
 
 
+def _runs_of_equal(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For uint64 ``values`` (any order): (head position, member position) of every value that
+    repeats an earlier-ranked one, where a position is the value's index (its rank). Values are
+    packed with their position into one uint64 and sorted by value alone (fast SIMD sort):
+    a run of equal high bits is one bucket, and its first element is its best-ranked member.
+    The low bits of the value are sacrificed; a spurious bucket only adds a candidate pair,
+    which verification or an exact comparison removes."""
+    n = len(values)
+    bits = max(1, int(n - 1).bit_length())
+    mask = np.uint64((1 << bits) - 1)
+    packed = np.sort((values >> np.uint64(bits) << np.uint64(bits)) | np.arange(n, dtype=np.uint64))
+    hi = packed >> np.uint64(bits)
+    same = np.flatnonzero(hi[1:] == hi[:-1]) + 1
+    if not len(same):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, hi[1:] != hi[:-1]])
+    head = starts[np.searchsorted(starts, same, side="right") - 1]
+    return (packed[head] & mask).astype(np.int64), (packed[same] & mask).astype(np.int64)
+
+
 def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
     """Items ``ranked`` best first. Returns arrays (member, keeper, similarity, exact) of drops."""
     n = len(ranked)
-    rank = np.empty(len(c), dtype=np.int64)
-    rank[ranked] = np.arange(n)
     members, keepers, sims, exact = [], [], [], []
     if n == 0:
         return (np.zeros(0, np.int64),) * 2 + (np.zeros(0), np.zeros(0, bool))
-    # Exact: the best-ranked member of each hash group is kept.
+    # Exact: the best-ranked member of each hash group is kept (full 64-bit check after packing).
     h = c.exact[ranked]
-    order = np.lexsort((np.arange(n), h))
-    hs = h[order]
-    start = np.r_[True, hs[1:] != hs[:-1]]
-    first = order[np.flatnonzero(start)[np.cumsum(start) - 1]]
-    dup = first != order
-    ex_member, ex_keeper = ranked[order[dup]], ranked[first[dup]]
+    head, mem = _runs_of_equal(h)
+    real = h[head] == h[mem]
+    ex_member, ex_keeper = ranked[mem[real]], ranked[head[real]]
     members.append(ex_member), keepers.append(ex_keeper)
     sims.append(np.ones(len(ex_member))), exact.append(np.ones(len(ex_member), bool))
     # Near: candidates are items with a signature that are not exact copies.
@@ -374,18 +389,16 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
     is_dup[ex_member] = True
     cand = ranked[c.has_sig[ranked] & ~is_dup[ranked]]          # still best first
     if len(cand) >= 2 and threshold <= 1.0:
-        cand_sorted = np.sort(cand)
+        cand_sorted = np.sort(cand)                 # for contiguous reads
+        rank = np.empty(len(c), dtype=np.int64)
+        rank[ranked] = np.arange(n)
+        to_rank = np.argsort(rank[cand_sorted], kind="stable")
+        in_rank = cand_sorted[to_rank]              # == cand, best first
         edges = []
         for b in range(bands):
-            bh = c.band(b, cand_sorted)
-            order = np.lexsort((rank[cand_sorted], bh))
-            keys = bh[order]
-            same = np.flatnonzero(keys[1:] == keys[:-1]) + 1
-            if not len(same):
-                continue
-            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-            head = starts[np.searchsorted(starts, same, side="right") - 1]
-            edges.append(np.stack([cand_sorted[order[head]], cand_sorted[order[same]]], axis=1))
+            head, mem = _runs_of_equal(c.band(b, cand_sorted)[to_rank])
+            if len(mem):
+                edges.append(np.stack([in_rank[head], in_rank[mem]], axis=1))
         if edges:
             e = np.concatenate(edges)
             width = np.int64(len(c))
@@ -400,7 +413,7 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
                 inv = inv.reshape(-1, 2)
                 g = coo_matrix((np.ones(len(inv), np.int8), (inv[:, 0], inv[:, 1])), shape=(len(nodes),) * 2)
                 _, label = connected_components(g, directed=False)
-                order = np.lexsort((rank[nodes], label))
+                order = np.lexsort((rank[nodes], label))  # best-ranked node first in each component
                 lab, nod = label[order], nodes[order]
                 st = np.r_[True, lab[1:] != lab[:-1]]
                 keeper = nod[np.flatnonzero(st)[np.cumsum(st) - 1]]
