@@ -22,6 +22,7 @@ the signatures of the whole corpus.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import os
@@ -55,29 +56,93 @@ def exact_hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(normalize(text).encode("utf-8"))
 
 
-def analyse(text: str, n: int) -> tuple[str, list[str], int]:
-    """(normalised text, shingles, size in words) in one pass over the text: word n-grams, or
-    character 5-grams for CJK and Thai (size = characters / 2)."""
+SHINGLING = "token-span-fnv64-v1"    # part of the history index identity
+
+
+def tokens(text: str) -> tuple[str, str, bool]:
+    """(normalised text, space-separated tokens, CJK?) of a paragraph: its words, or for CJK and
+    Thai text (where words are not separated) its characters."""
     low = text.casefold()
-    norm = _NORM_RE.sub("", low)
-    cjk = len(_CJK_RE.findall(norm))
-    if cjk * 3 > len(norm):
-        k = 5 if len(norm) >= 5 else len(norm)
-        sh = list({norm[i:i + k] for i in range(len(norm) - k + 1)}) if k else []
-        return norm, sh, cjk // 2
     words = _WORD_RE.findall(low)
-    if len(words) <= n:
-        return norm, ([" ".join(words)] if words else []), len(words)
-    return norm, list({" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}), len(words)
+    norm = "".join(words).replace("_", "")
+    if _CJK_RE.search(norm) and len(_CJK_RE.findall(norm)) * 3 > len(norm):
+        return norm, " ".join(norm), True
+    return norm, " ".join(words), False
 
 
-def shingles(text: str, n: int) -> list[str]:
-    return analyse(text, n)[1]
+_P = np.uint64(0x100000001B3)
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+
+
+_POW_CACHE: list[np.ndarray] = []
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P^j and P^-j (mod 2^64) for j < n, kept between calls (grown by doubling)."""
+    if not _POW_CACHE or len(_POW_CACHE[0]) < n:
+        size = max(n, 2 * len(_POW_CACHE[0]) if _POW_CACHE else 1 << 20)
+        with np.errstate(over="ignore"):
+            p = np.full(size, _P, np.uint64)
+            p[0] = 1
+            q = np.full(size, _P_INV, np.uint64)
+            q[0] = 1
+            _POW_CACHE[:] = [np.cumprod(p, dtype=np.uint64), np.cumprod(q, dtype=np.uint64)]
+    return _POW_CACHE[0][:n], _POW_CACHE[1][:n]
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint64(33))
+        h = h * np.uint64(0xFF51AFD7ED558CCD)
+        h = h ^ (h >> np.uint64(33))
+        h = h * np.uint64(0xC4CEB9FE1A85EC53)
+        return h ^ (h >> np.uint64(33))
+
+
+def shingle_hashes(token_texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hashes of every n-token shingle of every text, with no Python object per shingle.
+
+    The texts are joined into one byte buffer; a shingle is the byte span from its first token's
+    start to its last token's end, hashed with a polynomial prefix sum: with
+    H[i] = sum_{j<i} (b[j]+1) * P^j (mod 2^64) and P odd (so invertible mod 2^64),
+    hash(s, e) = (H[e] - H[s]) * P^-s. A text with fewer than n tokens is one shingle.
+    Returns (flat uint64 hashes, row offsets, tokens per text)."""
+    k = len(token_texts)
+    buf = np.frombuffer("\n".join(token_texts).encode("utf-8"), dtype=np.uint8)
+    if not len(buf):
+        return np.zeros(0, np.uint64), np.zeros(k + 1, np.uint64), np.zeros(k, np.int64)
+    sep = (buf == 0x20) | (buf == 0x0A)
+    starts = np.flatnonzero(~sep & np.r_[True, sep[:-1]])
+    ends = np.flatnonzero(~sep & np.r_[sep[1:], True]) + 1
+    row = np.searchsorted(np.flatnonzero(buf == 0x0A), starts, side="right")
+    ntok = np.bincount(row, minlength=k)
+    t = len(starts)
+    first = np.arange(max(0, t - n + 1))
+    full = first[row[first + n - 1] == row[first]] if t >= n else first
+    short_rows = np.flatnonzero((ntok > 0) & (ntok < n))
+    row_first_tok = np.r_[0, np.cumsum(ntok)[:-1]]
+    sh_start = np.concatenate([starts[full], starts[row_first_tok[short_rows]]])
+    sh_end = np.concatenate([ends[full + n - 1], ends[row_first_tok[short_rows] + ntok[short_rows] - 1]])
+    sh_row = np.concatenate([row[full], short_rows])
+    order = np.argsort(sh_row, kind="stable")
+    sh_start, sh_end, sh_row = sh_start[order], sh_end[order], sh_row[order]
+    powers, inv = _powers(len(buf))
+    with np.errstate(over="ignore"):
+        prefix = np.empty(len(buf) + 1, np.uint64)
+        prefix[0] = 0
+        np.cumsum((buf.astype(np.uint64) + np.uint64(1)) * powers, dtype=np.uint64, out=prefix[1:])
+        h = (prefix[sh_end] - prefix[sh_start]) * inv[sh_start]
+    offsets = np.r_[0, np.cumsum(np.bincount(sh_row, minlength=k))].astype(np.uint64)
+    return _fmix64(h), offsets, ntok
 
 
 class MinHasher:
-    """MinHash signatures (uint32). Backends are interchangeable in the barrier but not with
-    each other's signatures: the history index records which one made its signatures."""
+    """MinHash signatures (uint32) of many texts at once, from their shingle hashes.
+
+    Backends: ``rensa`` (Rust, one call per batch), ``numpy`` (datasketch's "affine32" scheme,
+    vectorised) and ``datasketch`` (the library itself, one MinHash per text). ``numpy`` and
+    ``datasketch`` give identical signatures; rensa's differ but estimate Jaccard equally well.
+    The history index records which backend made its signatures."""
 
     def __init__(self, backend: str, num_perm: int, seed: int):
         self.backend, self.num_perm, self.seed = backend, num_perm, seed
@@ -91,39 +156,56 @@ class MinHasher:
         else:
             raise ValueError(f"dedup: unknown minhash backend {backend!r}")
 
-    @staticmethod
-    def _hash32(s: str) -> int:
-        return xxhash.xxh32_intdigest(s.encode("utf-8"))
-
-    def signature(self, sh: list[str]) -> np.ndarray:
+    def signatures(self, flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """(rows, num_perm) uint32; a row without shingles is all 0xFFFFFFFF."""
+        rows = len(offsets) - 1
+        if rows <= 0:
+            return np.zeros((0, self.num_perm), np.uint32)
         if self.backend == "rensa":
-            m = self._rensa.RMinHash(num_perm=self.num_perm, seed=self.seed)
-            m.update(sh)
-            return np.asarray(m.digest(), dtype=np.uint32)
+            m = self._rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+                np.ascontiguousarray(flat, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.uint64),
+                num_perm=self.num_perm, seed=self.seed)
+            sig = np.fromiter(itertools.chain.from_iterable(m.to_rows()), dtype=np.uint32,
+                              count=rows * self.num_perm).reshape(rows, self.num_perm)
+            empty = offsets[1:] == offsets[:-1]
+            sig[empty] = 0xFFFFFFFF
+            return sig
+        h32 = (flat & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         if self.backend == "datasketch":
             from datasketch import MinHash
-            m = MinHash(num_perm=self.num_perm, seed=self.seed, hashfunc=self._hash32, scheme="affine32")
-            m.update_batch(sh)
-            return m.hashvalues.astype(np.uint32)
-        if not sh:
-            return np.full(self.num_perm, 0xFFFFFFFF, dtype=np.uint32)
-        hv = np.fromiter((self._hash32(s) for s in sh), dtype=np.uint32, count=len(sh))
-        # datasketch's "affine32" scheme: MurmurHash3's fmix32 pre-mix, then a*h+b mod 2^32
-        # (a odd, so each permutation is a bijection).
+            out = np.full((rows, self.num_perm), 0xFFFFFFFF, np.uint32)
+            for r in range(rows):
+                lo, hi = int(offsets[r]), int(offsets[r + 1])
+                if hi > lo:
+                    m = MinHash(num_perm=self.num_perm, seed=self.seed, hashfunc=int, scheme="affine32")
+                    m.update_batch(h32[lo:hi].tolist())
+                    out[r] = m.hashvalues
+            return out
+        out = np.full((rows, self.num_perm), 0xFFFFFFFF, np.uint32)
+        offs = offsets.astype(np.int64)
         with np.errstate(over="ignore"):
+            hv = h32.copy()
             hv ^= hv >> np.uint32(16)
             hv *= np.uint32(0x85EBCA6B)
             hv ^= hv >> np.uint32(13)
             hv *= np.uint32(0xC2B2AE35)
             hv ^= hv >> np.uint32(16)
-            phv = hv[:, None] * self._a[None, :] + self._b[None, :]
-        return phv.min(axis=0)
+            step = max(1, (1 << 22) // self.num_perm)        # bounded memory: step x num_perm values
+            for lo in range(0, len(hv), step):
+                hi = min(len(hv), lo + step)
+                phv = hv[lo:hi, None] * self._a[None, :] + self._b[None, :]
+                r = np.arange(np.searchsorted(offs, lo, "right") - 1, np.searchsorted(offs, hi - 1, "right"))
+                starts = np.maximum(offs[r], lo) - lo
+                ends = np.minimum(offs[r + 1], hi) - lo
+                ok = ends > starts
+                out[r[ok]] = np.minimum(out[r[ok]], np.minimum.reduceat(phv, starts[ok], axis=0))
+        return out
 
 
 def identity(cfg: DedupConfig) -> dict:
     """What must match for signatures of two runs to be comparable."""
     return {"minhash_backend": cfg.minhash_backend, "num_perm": cfg.num_perm, "seed": cfg.seed,
-            "shingle_words": cfg.shingle_words}
+            "shingle_words": cfg.shingle_words, "bands": cfg.bands, "shingling": SHINGLING}
 
 
 @dataclass
@@ -191,45 +273,63 @@ def keys_for_documents(docs: list[Document], cfg: DedupConfig) -> Keys:
     is computed twice.
     """
     hasher = MinHasher(cfg.minhash_backend, cfg.num_perm, cfg.seed)
-    cols: dict[str, list] = {f.name: [] for f in KEYS_SCHEMA}
-    sigs: list[np.ndarray] = []
-    empty = np.full(cfg.num_perm, 0xFFFFFFFF, dtype=np.uint32)
-
-    def add(kind, d, para, length, norm, sig, words):
-        cols["kind"].append(kind)
-        cols["file"].append(d.order[0])
-        cols["pos"].append(d.order[1])
-        cols["para"].append(para)
-        cols["doc_id"].append(d.doc_id)
-        cols["length"].append(length)
-        cols["exact"].append(xxhash.xxh3_64_intdigest(norm.encode("utf-8")))
-        has = sig is not None and words >= cfg.min_near_words
-        cols["has_sig"].append(has)
-        sigs.append(sig if has else empty)
-
+    items = []          # (doc, [(para idx, length, norm, tokens, cjk)])
     for d in docs:
         if d.reason is not None:
             continue
         kept = d.kept_paragraphs()
-        if not kept:
-            continue
-        norms, doc_sig, doc_words, doc_len = [], None, 0, 0
-        for p, t in kept:
-            norm, sh, words = analyse(t, cfg.shingle_words)
-            sig = hasher.signature(sh) if sh else None
-            if sig is not None:
-                doc_sig = sig if doc_sig is None else np.minimum(doc_sig, sig)
-            norms.append(norm)
-            doc_words += words
-            doc_len += len(t)
-            if cfg.paragraphs and norm:
-                add(KIND_PARA, d, p.idx, len(t), norm, sig, words)
-        if cfg.documents:
-            add(KIND_DOC, d, -1, doc_len + 2 * (len(kept) - 1), "".join(norms), doc_sig, doc_words)
-    if not sigs:
+        if kept:
+            items.append((d, [(p.idx, len(t)) + tokens(t) for p, t in kept]))
+    if not items:
         return empty_keys(cfg)
-    sig = np.stack(sigs)
-    return Keys(pa.Table.from_pydict(cols, schema=KEYS_SCHEMA), sig, band_hashes(sig, cfg.bands))
+    paras = [x for _, ps in items for x in ps]
+    sig = np.empty((len(paras), cfg.num_perm), np.uint32)
+    size = np.zeros(len(paras), np.int64)
+    for cjk, n in ((False, cfg.shingle_words), (True, 5)):
+        sel = np.array([i for i, x in enumerate(paras) if x[4] == cjk], dtype=np.int64)
+        for lo in range(0, len(sel), 5_000):                # bounded buffers
+            part = sel[lo:lo + 5_000]
+            flat, offsets, ntok = shingle_hashes([paras[i][3] for i in part], n)
+            sig[part] = hasher.signatures(flat, offsets)
+            size[part] = ntok // 2 if cjk else ntok
+    # Paragraph rows, then document rows (order is irrelevant: the barrier ranks by position).
+    n_per_doc = np.array([len(ps) for _, ps in items], dtype=np.int64)
+    doc_of = np.repeat(np.arange(len(items)), n_per_doc)
+    norms = [x[2] for x in paras]
+    lengths = np.array([x[1] for x in paras], dtype=np.int64)
+    cols = {"kind": [], "file": [], "pos": [], "para": [], "doc_id": [], "length": [], "exact": [], "has_sig": []}
+    parts_sig = []
+    if cfg.paragraphs:
+        keep = np.array([bool(x) for x in norms], dtype=bool)
+        idx = np.flatnonzero(keep)
+        cols["kind"].append(np.full(len(idx), KIND_PARA, np.int8))
+        cols["file"].append(np.array([items[doc_of[i]][0].order[0] for i in idx], np.int32))
+        cols["pos"].append(np.array([items[doc_of[i]][0].order[1] for i in idx], np.int64))
+        cols["para"].append(np.array([paras[i][0] for i in idx], np.int32))
+        cols["doc_id"].append([items[doc_of[i]][0].doc_id for i in idx])
+        cols["length"].append(lengths[idx])
+        cols["exact"].append(np.array([xxhash.xxh3_64_intdigest(norms[i].encode("utf-8")) for i in idx], np.uint64))
+        cols["has_sig"].append(size[idx] >= cfg.min_near_words)
+        parts_sig.append(sig[idx])
+    if cfg.documents:
+        starts = np.r_[0, np.cumsum(n_per_doc)[:-1]]
+        cols["kind"].append(np.full(len(items), KIND_DOC, np.int8))
+        cols["file"].append(np.array([d.order[0] for d, _ in items], np.int32))
+        cols["pos"].append(np.array([d.order[1] for d, _ in items], np.int64))
+        cols["para"].append(np.full(len(items), -1, np.int32))
+        cols["doc_id"].append([d.doc_id for d, _ in items])
+        cols["length"].append(np.add.reduceat(lengths, starts) + 2 * (n_per_doc - 1))
+        cols["exact"].append(np.array([xxhash.xxh3_64_intdigest("".join(x[2] for x in ps).encode("utf-8"))
+                                       for _, ps in items], np.uint64))
+        cols["has_sig"].append(np.add.reduceat(size, starts) >= cfg.min_near_words)
+        parts_sig.append(np.minimum.reduceat(sig, starts, axis=0))
+    if not parts_sig:
+        return empty_keys(cfg)
+    table = pa.table({name: pa.array(np.concatenate(v) if name != "doc_id" else [x for part in v for x in part],
+                                     type=KEYS_SCHEMA.field(name).type) for name, v in cols.items()},
+                     schema=KEYS_SCHEMA)
+    out = np.concatenate(parts_sig)
+    return Keys(table, out, band_hashes(out, cfg.bands))
 
 
 # ------------------------------------------------------------------------------- barrier

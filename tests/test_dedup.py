@@ -7,9 +7,10 @@ import tempfile
 import numpy as np
 import pyarrow as pa
 import pytest
+import xxhash
 
 from pipeline.config import DedupConfig
-from pipeline.dedup import MinHasher, Segment, exact_hash, keys_for_documents, resolve, shingles
+from pipeline.dedup import MinHasher, Segment, exact_hash, keys_for_documents, resolve, shingle_hashes, tokens
 from pipeline.model import Document, Paragraph, Sentence
 
 WORDS = ("council river storm school road rain family shelter crew resident bridge minister union "
@@ -25,6 +26,11 @@ def _pair(rng, n_shared, n_a, n_b):
     return a, b, len(a & b) / len(a | b)
 
 
+def _sig(h, elements):
+    flat = np.array([xxhash.xxh3_64_intdigest(e.encode()) for e in sorted(elements)], np.uint64)
+    return h.signatures(flat, np.array([0, len(flat)], np.uint64))[0]
+
+
 @pytest.mark.parametrize("backend", ["rensa", "numpy", "datasketch"])
 def test_estimator_tracks_true_jaccard(backend):
     rng = random.Random(3)
@@ -32,8 +38,7 @@ def test_estimator_tracks_true_jaccard(backend):
     errors = []
     for _ in range(60):
         a, b, true = _pair(rng, rng.randint(5, 200), rng.randint(0, 200), rng.randint(0, 200))
-        est = float((h.signature(sorted(a)) == h.signature(sorted(b))).mean())
-        errors.append(est - true)
+        errors.append(float((_sig(h, a) == _sig(h, b)).mean()) - true)
     rmse = float(np.sqrt(np.mean(np.square(errors))))
     # theoretical standard error of the estimate is <= 0.5 / sqrt(256) = 0.031
     assert rmse < 0.045, rmse
@@ -42,13 +47,24 @@ def test_estimator_tracks_true_jaccard(backend):
 
 def test_numpy_signatures_equal_datasketch():
     from datasketch import MinHash
-    import xxhash
-    sh = shingles("The regional council said emergency crews had rescued dozens of residents from homes", 3)
-    ours = MinHasher("numpy", 128, 7).signature(sh)
-    m = MinHash(num_perm=128, seed=7, hashfunc=lambda s: xxhash.xxh32_intdigest(s.encode()))
-    m.update_batch(sh)
-    assert np.array_equal(ours, m.hashvalues.astype(np.uint32))
-    assert np.array_equal(ours, MinHasher("datasketch", 128, 7).signature(sh))
+    texts = [tokens(t)[1] for t in BASE] + [""]
+    flat, offsets, _ = shingle_hashes(texts, 3)
+    ours = MinHasher("numpy", 128, 7).signatures(flat, offsets)
+    lib = MinHasher("datasketch", 128, 7).signatures(flat, offsets)
+    assert np.array_equal(ours, lib)
+    m = MinHash(num_perm=128, seed=7, hashfunc=int, scheme="affine32")
+    m.update_batch([int(x) & 0xFFFFFFFF for x in flat[int(offsets[1]):int(offsets[2])]])
+    assert np.array_equal(ours[1], m.hashvalues.astype(np.uint32))
+    assert (ours[-1] == 0xFFFFFFFF).all()          # no shingles: empty signature
+
+
+def test_shingles_are_token_ngrams_hashed_by_content():
+    flat, offsets, ntok = shingle_hashes(["the council said", "a b c d", "the council said", "x"], 3)
+    assert list(ntok) == [3, 4, 3, 1]
+    assert list(np.diff(offsets.astype(np.int64))) == [1, 2, 1, 1]
+    assert flat[0] == flat[3] and flat[1] != flat[2]      # same span text, same hash
+    again, _, _ = shingle_hashes(["a b c d"], 3)
+    assert list(again) == list(flat[1:3])                 # independent of position in the buffer
 
 
 def test_normalised_exact_hash():
@@ -56,9 +72,10 @@ def test_normalised_exact_hash():
     assert exact_hash("Der Rhein") != exact_hash("Der Main")
 
 
-def test_shingles_for_cjk_are_characters():
-    sh = shingles("经过一年的改造，市中心公园于周六重新向市民开放。", 3)
-    assert all(len(s) == 5 for s in sh) and "经过一年的" in sh
+def test_cjk_tokens_are_characters():
+    norm, toks, cjk = tokens("经过一年的改造，市中心公园于周六重新向市民开放。")
+    assert cjk and toks.split()[:5] == list("经过一年的") and norm == toks.replace(" ", "")
+    assert tokens("The U.S. says, no!") == ("theussaysno", "the u s says no", False)
 
 
 def _doc(doc_id, file, pos, paras, lang="en"):
