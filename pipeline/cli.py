@@ -28,11 +28,38 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, metavar="N", help="worker processes, 0 = one per core")
     r.add_argument("--executor", choices=["local"], help="executor (executor.name)")
     r.add_argument("--quiet", action="store_true", help="print only errors")
+    x = sub.add_parser("index", help="inspect or compact the history index of a state folder")
+    x.add_argument("state", help="state folder (as given to --state)")
+    x.add_argument("--config", default=None, help="config whose dedup settings the index must match")
+    x.add_argument("--compact", action="store_true", help="merge all runs into one segment")
     return ap
+
+
+def _index(args) -> int:
+    import os
+    from . import history
+    if not os.path.isdir(os.path.join(args.state, "index")):
+        raise IndexError_(f"state {args.state}: no history index here")
+    cfg = config_mod.load(args.config) if args.config else config_mod.from_dict({})
+    if args.compact:
+        history.compact(args.state, cfg.dedup)
+    idx = history.read_index(args.state)
+    print(f"history index in {args.state}: {len(idx['segments'])} segment(s), "
+          f"{sum(s['rows'] for s in idx['segments'])} keys; settings {idx['identity']}")
+    for s in idx["segments"]:
+        runs = s.get("runs", [s["run"]])
+        print(f"  {s['name']}: {s['rows']} keys from run(s) {', '.join(runs)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "index":
+        try:
+            return _index(args)
+        except (config_mod.ConfigError, IndexError_, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     overrides = {}
     if args.input:
         overrides["input.paths"] = list(args.input)

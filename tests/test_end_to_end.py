@@ -175,6 +175,10 @@ def test_second_night_drops_what_first_night_emitted(tmp_path):
     assert dup["en-3"]["kept_doc_id"] == "en-2"
     n1 = {d["doc_id"] for d in read_docs(tmp_path / "o1")}
     assert not n1 & {d["doc_id"] for d in read_docs(tmp_path / "o2")}
+    # nothing night 1 emitted comes out again, not even as a paragraph
+    from pipeline.dedup import exact_hash
+    emitted = {exact_hash(p) for d in read_docs(tmp_path / "o1") for p in d["text"].split("\n\n")}
+    assert not emitted & {exact_hash(p) for d in read_docs(tmp_path / "o2") for p in d["text"].split("\n\n")}
     # rerunning night 2 does not treat its own earlier output as history
     shutil.rmtree(tmp_path / "o2")
     r2b = run_pipeline([night2], tmp_path / "o2", **{"output.state": str(state)})
@@ -251,3 +255,19 @@ def test_state_made_with_other_dedup_settings_is_refused(tmp_path):
     run_pipeline([CORPUS], tmp_path / "o1", **{"output.state": str(state)})
     with pytest.raises(IndexError_, match="num_perm"):
         run_pipeline([CORPUS], tmp_path / "o2", **{"output.state": str(state), "dedup.num_perm": 64})
+
+
+def test_index_subcommand_shows_and_compacts(tmp_path):
+    state = tmp_path / "state"
+    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, chunk in enumerate([lines[:4], lines[4:8]]):
+        (tmp_path / f"n{i}.jsonl").write_text("".join(chunk), encoding="utf-8")
+        run_pipeline([tmp_path / f"n{i}.jsonl"], tmp_path / f"o{i}", **{"output.state": str(state)})
+    cmd = [sys.executable, "-m", "pipeline", "index", str(state)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "2 segment(s)" in r.stdout
+    r = subprocess.run(cmd + ["--compact"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "1 segment(s)" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "pipeline", "index", str(tmp_path / "nothing")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "no history index" in r.stderr
