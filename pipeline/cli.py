@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--output", metavar="DIR", help="output folder (overrides output.path)")
     r.add_argument("--state", metavar="DIR", help="state folder with the history index (output.state)")
     r.add_argument("--workers", type=int, metavar="N", help="worker processes, 0 = one per core")
-    r.add_argument("--executor", choices=["local"], help="executor (executor.name)")
+    r.add_argument("--executor", choices=["local", "ray"], help="executor (executor.name)")
     r.add_argument("--quiet", action="store_true", help="print only errors")
     x = sub.add_parser("index", help="inspect or compact the history index of a state folder")
     x.add_argument("state", help="state folder (as given to --state)")

@@ -113,8 +113,9 @@ class DedupConfig:
 
 @dataclass(frozen=True)
 class ExecutorConfig:
-    name: Literal["local"] = _f("local", doc="local process pool (a Ray executor comes with the scale-out issue)")
+    name: Literal["local", "ray"] = _f("local", doc="local process pool, or Ray tasks (extra 'ray')")
     workers: int = _f(0, lo=0, hi=4096, doc="0 = one per core")
+    ray_address: str = _f("", doc="address of an existing Ray cluster; empty starts a local one")
 
 
 @dataclass(frozen=True)

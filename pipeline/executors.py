@@ -2,6 +2,11 @@
 
 ``local``: a process pool (spawned workers, no server). With one worker the tasks run in this
 process, which is also what the tests use to compare worker counts.
+
+``ray``: Ray tasks over the same shard specs (extra ``ray``). Each task writes its own files
+atomically and is idempotent, so Ray may retry it when a worker dies. Ray Data is deliberately
+not used (it reorders rows between runs). On a cluster, input, output and state folders must be
+on storage every node sees at the same path.
 """
 from __future__ import annotations
 
@@ -51,7 +56,51 @@ class LocalExecutor:
             self._pool = None
 
 
-def make_executor(name: str, workers: int):
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, workers: int, address: str = ""):
+        try:
+            import ray
+        except ImportError:
+            raise RuntimeError("executor 'ray' needs the ray extra: pip install 'pipeline[ray]'") from None
+        self._ray = ray
+        self._owned = False
+        if not ray.is_initialized():
+            kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if address:
+                ray.init(address=address, **kwargs)
+            else:
+                ray.init(num_cpus=effective_workers(workers), **kwargs)
+            self._owned = True
+        self.workers = int(ray.cluster_resources().get("CPU", 1))
+
+    def map(self, fn: Callable, args: Sequence[tuple], on_done: Callable | None = None) -> list:
+        if not args:
+            return []
+        remote = self._ray.remote(num_cpus=1, max_retries=3)(fn)
+        refs = [remote.remote(*a) for a in args]
+        index = {ref: i for i, ref in enumerate(refs)}
+        results: list = [None] * len(refs)
+        pending = list(refs)
+        while pending:
+            done, pending = self._ray.wait(pending, num_returns=1)
+            for ref in done:
+                r = self._ray.get(ref)
+                results[index[ref]] = r
+                if on_done:
+                    on_done(r)
+        return results
+
+    def close(self):
+        if self._owned:
+            self._ray.shutdown()
+            self._owned = False
+
+
+def make_executor(name: str, workers: int, address: str = ""):
     if name == "local":
         return LocalExecutor(workers)
+    if name == "ray":
+        return RayExecutor(workers, address)
     raise ValueError(f"executor: unknown executor {name!r}")

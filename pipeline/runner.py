@@ -159,7 +159,10 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
         os.makedirs(os.path.join(work, sub), exist_ok=True)
     total_bytes = sum(f.size for f in files)
     log(f"run {run_id}: {len(files)} input file(s), {total_bytes / 1e6:.1f} MB, {len(shards)} shard(s)")
-    ex = make_executor(cfg.executor.name, cfg.executor.workers)
+    try:
+        ex = make_executor(cfg.executor.name, cfg.executor.workers, cfg.executor.ray_address)
+    except RuntimeError as e:
+        raise RunError(str(e)) from None
     cpu: Counter = Counter()
     try:
         # Phase 1 -------------------------------------------------------------------

@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""Speed benchmark: MB/s of input per core (CPU time), wall time, peak memory, each stage's share.
+
+Builds a perf corpus with ../shared/eval/make_corpus.py --perf when ../shared is there, otherwise
+generates one from tests/data. With --peer (a datatrove virtualenv, see ../shared/bench/README.md)
+it also runs the datatrove peer on the same input and prints the ratio.
+
+    python scripts/bench.py [--docs 20000] [--workers 1] [--peer /tmp/peer-venv/bin/python]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(ROOT, "..", "shared")
+
+
+def build_corpus(n: int, out: str) -> str:
+    path = os.path.join(out, "docs.jsonl")
+    if os.path.exists(path):
+        return path
+    maker = os.path.join(SHARED, "eval", "make_corpus.py")
+    pool = os.path.join(SHARED, "eval", "sources", "dev_pool.jsonl.gz")
+    if os.path.exists(maker) and os.path.exists(pool):
+        subprocess.run([sys.executable, maker, "--pool", pool, "--n", str(n), "--seed", "7", "--perf",
+                        "--out", out], check=True, stdout=subprocess.DEVNULL)
+        return path
+    # Fallback: recombine the sentences of the test corpus into n documents.
+    import random
+    rng = random.Random(7)
+    sents = []
+    with open(os.path.join(ROOT, "tests", "data", "corpus.jsonl"), encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                t = json.loads(line).get("text")
+            except ValueError:
+                continue
+            if isinstance(t, str):
+                sents += [s.strip() + "." for p in t.split("\n\n") for s in p.split(". ") if len(s) > 20]
+    os.makedirs(out, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            paras = ["\n".join(" ".join(rng.choice(sents) for _ in range(rng.randint(2, 5)))
+                               for _ in range(1)) for _ in range(rng.randint(3, 8))]
+            fh.write(json.dumps({"id": f"perf-{i}", "text": "\n\n".join(paras)}, ensure_ascii=False) + "\n")
+    return path
+
+
+def run_ours(corpus: str, workers: int, out: str) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "pipeline", "run", os.path.join(ROOT, "configs", "default.yaml"),
+           "--input", corpus, "--output", out, "--workers", str(workers), "--quiet"]
+    t0 = time.time()
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.time() - t0
+    if res.returncode:
+        sys.exit(res.stderr)
+    rss = [int(line.split()[-1]) for line in res.stderr.splitlines() if "Maximum resident set size" in line]
+    with open(os.path.join(out, "stats.json"), encoding="utf-8") as fh:
+        stats = json.load(fh)
+    return {"wall": wall, "stats": stats, "peak_rss_mb": rss[0] / 1024 if rss else None}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--dir", default="/tmp/pipeline-bench")
+    ap.add_argument("--peer", default="/tmp/peer-venv/bin/python", help="datatrove virtualenv's python")
+    args = ap.parse_args()
+    corpus = build_corpus(args.docs, os.path.join(args.dir, f"corpus-{args.docs}"))
+    mb = os.path.getsize(corpus) / 1e6
+    print(f"corpus: {corpus} ({mb:.1f} MB, {args.docs} documents)")
+    base = None
+    for w in args.workers:
+        r = run_ours(corpus, w, os.path.join(args.dir, f"out-{w}"))
+        t = r["stats"]["timing"]
+        cpu = t["cpu_seconds_total"]
+        base = base or r["wall"]
+        print(f"workers={w}: {mb / cpu:.2f} MB/s per core (CPU {cpu:.1f} s), wall {r['wall']:.1f} s "
+              f"(speed-up {base / r['wall']:.2f}x), peak RSS of the largest process {r['peak_rss_mb']:.0f} MB")
+        shares = ", ".join(f"{k} {v / cpu:.0%}" for k, v in sorted(t["cpu_seconds"].items(), key=lambda x: -x[1]))
+        print(f"  CPU share per stage: {shares}")
+    peer_script = os.path.join(SHARED, "bench", "datatrove_run_baseline.py")
+    if os.path.exists(args.peer) and os.path.exists(peer_script):
+        out = os.path.join(args.dir, "peer-out")
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run(["/usr/bin/time", "-v", args.peer, peer_script, corpus, out, "--quality", "c4",
+                        "--lid-label-only"], check=True, capture_output=True)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as fh:
+            rep = json.load(fh)
+        print("datatrove peer:", json.dumps(rep)[:600])
+    else:
+        print("datatrove peer: not run (no virtualenv at --peer; see ../shared/bench/README.md)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
