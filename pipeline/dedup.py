@@ -466,8 +466,10 @@ def _runs_of_equal(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     same = np.flatnonzero(hi[1:] == hi[:-1]) + 1
     if not len(same):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.r_[True, hi[1:] != hi[:-1]])
-    head = starts[np.searchsorted(starts, same, side="right") - 1]
+    # Consecutive repeats form one run; its head is the element just before the run's first repeat.
+    brk = np.r_[True, np.diff(same) != 1]
+    run_first = same[brk] - 1
+    head = np.repeat(run_first, np.diff(np.r_[np.flatnonzero(brk), len(same)]))
     return (packed[head] & mask).astype(np.int64), (packed[same] & mask).astype(np.int64)
 
 
