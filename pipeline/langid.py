@@ -151,7 +151,12 @@ def _same_language(a: str, b: str, short: bool) -> bool:
 _NON_LETTER = re.compile(r"[\W\d_]+")
 
 
+_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+
+
 def _letters(text: str) -> int:
+    if text.isascii():                                   # fast path, most sentences
+        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
     return len(_NON_LETTER.sub("", text))
 
 
@@ -182,6 +187,47 @@ _SCRIPTS = {
 }
 
 
+_SCRIPT_NAMES = list(_SCRIPTS)
+_TABLES: list = []
+
+
+def _tables():
+    """Per code point: is it a letter, which script (index in _SCRIPT_NAMES + 1, or 0), is it
+    whitespace. Built once per process from str.isalpha and the script ranges."""
+    if not _TABLES:
+        import numpy as np
+        chars = "".join(map(chr, range(0x30000)))
+        letter = np.frombuffer(bytes(ch.isalpha() for ch in chars), dtype=bool)
+        space = np.frombuffer(bytes(ch.isspace() for ch in chars), dtype=bool)
+        script = np.zeros(0x30000, dtype=np.uint8)
+        for i, name in enumerate(_SCRIPT_NAMES):
+            for m in _SCRIPTS[name].finditer(chars):
+                script[m.start()] = i + 1
+        _TABLES[:] = [letter, space, script]
+    return _TABLES
+
+
+def _char_counts(text: str):
+    """(document script, prefix sums) over the text's code points. Columns of the (n+1, 4) sums:
+    letters, non-space characters, letters of the document's main script, CJK characters; a
+    count over text[a:b] is cum[b] - cum[a]."""
+    import numpy as np
+    letter, space, script = _tables()
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = np.minimum(cps, 0x2FFFF)
+    sc = script[cps]
+    per_script = np.bincount(sc, minlength=len(_SCRIPT_NAMES) + 1)[1:]
+    main = int(per_script.argmax()) if per_script.any() else -1
+    cum = np.zeros((len(cps) + 1, 4), dtype=np.int64)
+    cum[1:, 0] = letter[cps]
+    cum[1:, 1] = ~space[cps]
+    if main >= 0:
+        cum[1:, 2] = sc == main + 1
+    cum[1:, 3] = sc == _SCRIPT_NAMES.index("cjk") + 1
+    np.cumsum(cum, axis=0, out=cum)
+    return (_SCRIPT_NAMES[main] if main >= 0 else None), cum
+
+
 def main_script(text: str) -> str | None:
     text = _NON_LETTER.sub("", text[:5000])
     counts = {name: len(rx.findall(text)) for name, rx in _SCRIPTS.items()}
@@ -189,23 +235,20 @@ def main_script(text: str) -> str | None:
     return name if counts[name] else None
 
 
-def _judgement(text: str, doc_script: str | None, cfg: LangidConfig) -> str | None:
+def _judgement(text: str, letters: int, nonspace: int, own: int | None, cjk: int,
+               cfg: LangidConfig) -> str | None:
     """'script': written in another script than its document (judged even when short);
     'long': long enough for one confident detector; 'short': needs both detectors, very sure;
-    None: too short, or mostly digits and symbols (numbers, code, tables)."""
-    letters = _letters(text)
-    stripped = text.strip()
-    if letters < 4 or letters < 0.6 * len(stripped.replace(" ", "")):
+    None: too short, or mostly digits and symbols (numbers, code, tables).
+    ``own`` is the number of letters in the document's script (None: no document script)."""
+    if letters < 4 or letters < 0.6 * nonspace:
         return None
-    if doc_script is not None:
-        own = len(_SCRIPTS[doc_script].findall(stripped))
-        if own < 0.2 * letters:
-            cjk = _CJK_RE.search(stripped)
-            return "script" if (cjk and letters >= 4) or len(stripped.split()) >= 2 else None
-    words = len(stripped.split())
-    if letters >= cfg.sentence_min_chars and (_CJK_RE.search(stripped) or words >= cfg.sentence_min_words):
+    words = len(text.split())
+    if own is not None and own < 0.2 * letters:
+        return "script" if cjk or words >= 2 else None
+    if letters >= cfg.sentence_min_chars and (cjk or words >= cfg.sentence_min_words):
         return "long"
-    if words >= 3 and letters >= 12 or _CJK_RE.search(stripped) and letters >= 6:
+    if words >= 3 and letters >= 12 or cjk and letters >= 6:
         return "short"
     return None
 
@@ -218,19 +261,20 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     for d in docs:
         if d.reason is not None or d.lang == "und":
             continue
-        doc_script = main_script(d.text[:20_000])
+        doc_script, cum = _char_counts(d.text)
         for p in d.paragraphs:
             judged, foreign_langs = 0, set()
             for s in p.sentences:
-                text = p.text[s.start:s.end]
                 if s.reason:
                     continue
-                kind = _judgement(text, doc_script, cfg)
+                text = p.text[s.start:s.end]
+                letters, nonspace, own, cjk = (cum[p.start + s.end] - cum[p.start + s.start]).tolist()
+                kind = _judgement(text, letters, nonspace, own if doc_script else None, cjk, cfg)
                 if kind is None:
                     continue
                 judged += 1
                 lang, score = primary.detect(text)
-                short = kind != "long" or _letters(text) < 80
+                short = kind != "long" or letters < 80
                 if lang == "und" or _same_language(lang, d.lang, short):
                     continue
                 need = cfg.sentence_min_score if kind != "short" else cfg.short_sentence_min_score
