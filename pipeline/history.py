@@ -17,7 +17,7 @@ import os
 import numpy as np
 import pyarrow as pa
 
-from . import dedup, write
+from . import dedup, faults, write
 from .config import DedupConfig
 
 
@@ -61,6 +61,7 @@ def append(state: str, cfg: DedupConfig, run_id: str, parts: list[str]) -> dict:
     keys.table = keys.table.append_column("run", pa.array([run_id] * keys.table.num_rows, pa.string()))
     name = f"run-{run_id}"
     keys.write(os.path.join(_dir(state), name))
+    faults.point("history-segment-written")
     segs = [s for s in idx["segments"] if s["run"] != run_id]
     segs.append({"name": name, "run": run_id, "rows": keys.table.num_rows})
     new = {"identity": dedup.identity(cfg), "segments": segs}

@@ -20,8 +20,9 @@ from importlib import metadata
 
 import pyarrow.parquet as pq
 import xxhash
+from concurrent.futures.process import BrokenProcessPool
 
-from . import dedup, history, read, write
+from . import dedup, faults, history, read, write
 from .config import Config
 from .executors import make_executor
 from .stages import clean_shard, finish_shard
@@ -152,6 +153,8 @@ def run(cfg: Config, log=print) -> RunResult:
 def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult:
     if _prepare_output(out, run_id):
         log(f"run {run_id}: output in {out} is already complete; nothing to do")
+        if not cfg.output.keep_work:
+            shutil.rmtree(os.path.join(out, "_work"), ignore_errors=True)
         with open(os.path.join(out, "stats.json"), encoding="utf-8") as fh:
             return RunResult(run_id, out, json.load(fh), skipped=True)
     work = os.path.join(out, "_work", run_id)
@@ -165,6 +168,16 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
         raise RunError(str(e)) from None
     cpu: Counter = Counter()
     try:
+        return _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes)
+    except BrokenProcessPool:
+        raise RunError("a worker process died (killed, or out of memory); run the same command again "
+                       "to resume from the shards already committed") from None
+    finally:
+        ex.close()
+
+
+def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes) -> RunResult:
+    try:
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
         if todo:
@@ -173,7 +186,8 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
         stage1 = [_read_json(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")) for s in shards]
         # Barrier -------------------------------------------------------------------
         dec_path = os.path.join(work, "dedup", "decisions.parquet")
-        if cfg.dedup.enabled and not os.path.exists(dec_path):
+        if cfg.dedup.enabled and not os.path.exists(os.path.join(work, "dedup", "done.json")):
+            faults.point("barrier-start")
             t0 = time.process_time()
             segs = history.segments(state, cfg.dedup, run_id) if state else []
             hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
@@ -181,6 +195,7 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
                      for s in shards]
             decisions = dedup.resolve(segs, cfg.dedup)
             write.write_table(decisions, dec_path, "zstd")
+            faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0, "decisions": decisions.num_rows,
                               "history_rows": hist_rows}, os.path.join(work, "dedup", "done.json"))
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
@@ -213,7 +228,9 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
                      "xxh3_128": _digest(os.path.join(out, p))} for p in outputs],
         "state": state or None,
     }
+    faults.point("before-manifest")
     write.write_json(manifest, os.path.join(out, "manifest.json"))
+    faults.point("before-cleanup")
     if not cfg.output.keep_work:
         shutil.rmtree(os.path.join(out, "_work"), ignore_errors=True)
     log(f"done: {stats['documents']['out']} document row(s) kept, {stats['ledger']['rows']} ledger row(s) "

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import dedup, filters, langid, repair, segment, write
+from . import dedup, faults, filters, langid, repair, segment, write
 from .config import Config
 from .model import Document, Paragraph, Sentence
 from .read import ShardReader, ShardSpec
@@ -96,6 +96,7 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     counts: Counter = Counter()
     docs = list(ShardReader(spec, cfg.input))
     clock.lap("read")
+    faults.point("read")
     for d in docs:
         if d.reason is not None:
             continue
@@ -125,7 +126,9 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
         keys.write(base)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu)}
+    faults.point("stage1-written")
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
+    faults.point("stage1-done")
     return result
 
 
@@ -147,6 +150,7 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
         path = os.path.join(out, "docs", f"lang={lang}", name)
         write.write_table(tables[lang], path, cfg.output.compression)
         files.append(os.path.relpath(path, out))
+    faults.point("finish-docs-written")
     path = os.path.join(out, "ledger", name)
     write.write_table(ledger, path, cfg.output.compression)
     files.append(os.path.relpath(path, out))
@@ -155,6 +159,7 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
+    faults.point("finish-done")
     return result
 
 

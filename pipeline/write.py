@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import faults
 from .model import DOCS_SCHEMA, LEDGER_SCHEMA, STAGE_OF_REASON, Document
 
 TMP_MARK = ".tmp-"
@@ -46,6 +47,7 @@ def write_table(table: pa.Table, path: str, compression: str = "zstd") -> None:
                        if "reason" in table.column_names or "lang" in table.column_names else True)
         fh.flush()
         os.fsync(fh.fileno())
+    faults.point("temp-written")
     os.replace(tmp, path)
     _fsync_dir(os.path.dirname(path))
 
@@ -57,6 +59,7 @@ def write_bytes(data: bytes, path: str) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+    faults.point("temp-written")
     os.replace(tmp, path)
     _fsync_dir(os.path.dirname(path) or ".")
 
