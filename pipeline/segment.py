@@ -13,7 +13,6 @@ from functools import lru_cache
 from .config import SegmentConfig
 from .model import Document, Paragraph, Sentence
 
-_PARA_RE = re.compile(r"[^\n]*\S[^\n]*(?:\n[ \t]*\S[^\n]*)*")   # runs of non-blank lines
 _LINE_RE = re.compile(r"[^\n]*\n?")
 
 # Regex fallback splitter: end punctuation (+ closing quotes/brackets), then space or CJK end mark.
@@ -22,8 +21,10 @@ _REGEX_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+|(?<=[。！？!?])
 _DE_ORDINAL = re.compile(r"(?:^|\s)\d{1,2}\.\s*$")
 _FR_TITLE = re.compile(r"(?:^|\s)(?:M|MM|Mme|Mlle|Me|Dr|Pr)\.\s*$")
 _INITIAL = re.compile(r"(?:^|\s)\p{Lu}\.\s*$".replace(r"\p{Lu}", "[A-ZÀ-ÖØ-ÞА-ЯЁ]"))
-_STARTS_LOWER = re.compile(r"\s*[\"'“‘«(]*[a-zß-öø-ÿа-яё]")
-_GERMAN_NEXT = re.compile(r"\s*(?:Jahrhundert|Jh\.|Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Platz|Lebensjahr|Mal|Stock|Bundesliga|Klasse|Liga|Runde|Spieltag|Etage)\b")
+# (?<!...) lets a match start only where a run of spaces/quotes starts, and the possessive
+# quantifiers never give characters back: linear even under search() on a megabyte of spaces.
+_STARTS_LOWER = re.compile(r"(?<![\s\"'“‘«(])\s*+[\"'“‘«(]*+[a-zß-öø-ÿа-яё]")
+_GERMAN_NEXT = re.compile(r"(?<!\s)\s*+(?:Jahrhundert|Jh\.|Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Platz|Lebensjahr|Mal|Stock|Bundesliga|Klasse|Liga|Runde|Spieltag|Etage)\b")
 
 
 @lru_cache(maxsize=None)
@@ -87,13 +88,30 @@ def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[t
     return out
 
 
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every run of non-blank lines, found in one linear pass."""
+    spans, pos, start, end = [], 0, -1, -1
+    for line in text.split("\n"):
+        if line.strip():
+            if start < 0:
+                start = pos
+            end = pos + len(line)
+        elif start >= 0:
+            spans.append((start, end))
+            start = -1
+        pos += len(line) + 1
+    if start >= 0:
+        spans.append((start, end))
+    return spans
+
+
 def segment_document(doc: Document, cfg: SegmentConfig) -> None:
     paras = []
-    for i, m in enumerate(_PARA_RE.finditer(doc.text)):
-        raw = m.group(0)
+    for i, (a, b) in enumerate(paragraph_spans(doc.text)):
+        raw = doc.text[a:b]
         lead = len(raw) - len(raw.lstrip())
         text = raw.strip()
-        p = Paragraph(idx=i, start=m.start() + lead, text=text)
+        p = Paragraph(idx=i, start=a + lead, text=text)
         p.sentences = [Sentence(s, e) for s, e in split_sentences(text, doc.lang, cfg.splitter)]
         paras.append(p)
     doc.paragraphs = paras

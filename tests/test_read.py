@@ -110,3 +110,21 @@ def test_very_long_document_is_cut_and_the_rest_ledgered(tmp_path):
     kept = read_docs(out)[0]["text"]
     assert len(kept) <= 10_000
     assert "".join(kept.split()) + "".join(led[0]["text"].split()) == "".join(text.split())
+
+
+@pytest.mark.slow
+def test_huge_single_line_document_is_bounded(tmp_path):
+    import random
+    import time
+    rng = random.Random(1)
+    words = "the council said emergency crews had rescued dozens of residents near the river".split()
+    text = " ".join(rng.choice(words) for _ in range(4_000_000))[:20_000_000]
+    src = tmp_path / "big.jsonl"
+    src.write_text(json.dumps({"id": "huge", "text": text}) + "\n" +
+                   json.dumps({"id": "small", "text": "A normal document. It has two sentences."}) + "\n")
+    t0 = time.process_time()
+    run_pipeline([src], tmp_path / "out", **{"input.max_doc_chars": 2_000_000})
+    assert time.process_time() - t0 < 60
+    led = read_ledger(tmp_path / "out")
+    assert [(r["doc_id"], r["reason"], r["char_start"]) for r in led] == [("huge", "too_long", 2_000_000)]
+    assert {d["doc_id"] for d in read_docs(tmp_path / "out")} == {"huge", "small"}
