@@ -37,6 +37,9 @@ class InputConfig:
     text_field: str = _f("text", doc="JSONL/Parquet field holding the document text")
     shard_size_mb: float = _f(64.0, lo=0.001, hi=100_000, doc="target input bytes per shard")
     max_doc_chars: int = _f(5_000_000, lo=1_000, doc="longer documents are cut; the rest goes to the ledger")
+    max_line_mb: float = _f(256.0, lo=0.001, doc="a longer JSONL line is not parsed; it goes to the ledger")
+    max_expansion: float = _f(100.0, lo=1.0, doc="a .gz/.zst file stops being read past this many times "
+                                                  "its size (at least 256 MB): decompression bombs")
 
 
 @dataclass(frozen=True)

@@ -274,17 +274,34 @@ class ShardReader:
             yield self._bad(rel, rel, "", f"cannot open: {e.strerror}", (idx, start))
             return
         pos = start
+        max_line = int(self.cfg.max_line_mb * (1 << 20))
+        compressed = path.lower().endswith((".gz", ".zst"))
+        budget = max(256 << 20, int(self.cfg.max_expansion * os.path.getsize(path))) if compressed else -1
         with fh:
             try:
                 if start:
                     fh.seek(start)
                 while end < 0 or pos < end:
-                    line = fh.readline()
+                    if budget >= 0 and pos > budget:
+                        src = f"{rel}:{lineno}"
+                        yield self._bad(src, src, "", f"stopped after {pos} decompressed bytes, more than "
+                                        f"input.max_expansion x the file size: a decompression bomb?", (idx, pos))
+                        return
+                    line = fh.readline(max_line + 1)
                     if not line:
                         break
                     here, pos = pos, pos + len(line)
                     src = f"{rel}:{lineno}"
                     lineno += 1
+                    if len(line) > max_line and not line.endswith(b"\n"):
+                        while True:                       # skip the rest of the line, bounded memory
+                            chunk = fh.readline(1 << 20)
+                            pos += len(chunk)
+                            if not chunk or chunk.endswith(b"\n"):
+                                break
+                        yield self._bad(src, src, line[:1000].decode("utf-8", "replace"),
+                                        f"line longer than input.max_line_mb ({self.cfg.max_line_mb} MB)", (idx, here))
+                        continue
                     if not line.strip():
                         continue
                     yield self._parse_line(line, src, (idx, here))

@@ -128,3 +128,49 @@ def test_huge_single_line_document_is_bounded(tmp_path):
     led = read_ledger(tmp_path / "out")
     assert [(r["doc_id"], r["reason"], r["char_start"]) for r in led] == [("huge", "too_long", 2_000_000)]
     assert {d["doc_id"] for d in read_docs(tmp_path / "out")} == {"huge", "small"}
+
+
+def test_decompression_bomb_and_overlong_line_are_stopped(tmp_path):
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        fh.write(json.dumps({"id": "first", "text": TEXT}).encode() + b"\n")
+        line = json.dumps({"id": "x", "text": "a" * 1_000_000}).encode() + b"\n"
+        for _ in range(400):                                   # 400 MB of text in about 0.4 MB
+            fh.write(line)
+    docs = _read_all([bomb])
+    assert docs[0].doc_id == "first"
+    assert docs[-1].reason == "invalid_input" and "decompression bomb" in docs[-1].detail
+    assert len(docs) < 300
+    long = tmp_path / "long.jsonl"
+    long.write_text(json.dumps({"id": "big", "text": "b" * 3_000_000}) + "\n" + json.dumps({"id": "ok", "text": TEXT}) + "\n")
+    docs = _read_all([long], max_line_mb=1)
+    assert [d.doc_id for d in docs] == ["long.jsonl:1", "ok"]
+    assert "longer than input.max_line_mb" in docs[0].detail and docs[0].source == "long.jsonl:1"
+
+
+def test_second_run_on_a_held_output_is_refused_and_a_dead_lock_is_not(tmp_path):
+    import fcntl
+    from pipeline.runner import RunError
+    out = tmp_path / "out"
+    out.mkdir()
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n")
+    with open(out / ".lock", "w") as fh:
+        fh.write("pid 12345 on somewhere\n")
+        fh.flush()
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunError, match="in use by pid 12345"):
+            run_pipeline([src], out)
+    # the holder is gone (its lock file remains): the next run proceeds
+    assert run_pipeline([src], out).stats["documents"]["out"] == 1
+
+
+def test_unusable_output_path_is_a_one_line_error(tmp_path):
+    import subprocess
+    import sys
+    from conftest import ROOT
+    (tmp_path / "afile").write_text("x")
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
+                        "--input", str(ROOT / "seeds"), "--output", str(tmp_path / "afile" / "out")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "afile" in r.stderr and len(r.stderr.strip().splitlines()) == 1
