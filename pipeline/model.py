@@ -22,6 +22,8 @@ REASONS = {
     "empty": "document with no text after repair",
     "invalid_input": "record or file that could not be read (bad JSON, wrong type, corrupt file)",
     "too_long": "text beyond input.max_doc_chars, cut from a very long document",
+    "removed_characters": "control, zero-width, bidi or lone-surrogate characters removed by repair "
+                          "(text shows them escaped; detail counts them by kind)",
 }
 
 
@@ -108,5 +110,5 @@ LEDGER_SCHEMA = pa.schema([
 STAGE_OF_REASON = {
     "truncated": "filters", "byline": "filters", "foreign_language": "langid",
     "duplicate_exact": "dedup", "duplicate_near": "dedup", "duplicate_document": "dedup",
-    "empty": "repair", "invalid_input": "read", "too_long": "read",
+    "empty": "repair", "invalid_input": "read", "too_long": "read", "removed_characters": "repair",
 }

@@ -208,6 +208,51 @@ def _parquet_ranges(path: str, target: int) -> list[tuple[int, int]]:
 
 
 # ----------------------------------------------------------------------------------- reading
+class _ZstdRaw(io.RawIOBase):
+    """A zstd file as a raw stream that, unlike zstandard's stream_reader, raises when the file
+    ends inside a frame (a truncated file must not look like a short one). Concatenated frames
+    are read one after another."""
+
+    def __init__(self, path: str):
+        import zstandard
+        self._z = zstandard
+        self._fh = open(path, "rb")
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+        self._buf = b""
+        self._eof = False
+        self._fed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buf and not self._eof:
+            if self._d.eof:
+                rest = self._d.unused_data
+                self._d = self._z.ZstdDecompressor().decompressobj()
+                self._fed = False
+                if rest:
+                    self._fed = True
+                    self._buf = self._d.decompress(rest)
+                    continue
+            chunk = self._fh.read(1 << 20)
+            if not chunk:
+                self._eof = True
+                if self._fed and not self._d.eof:
+                    raise self._z.ZstdError("the file ends inside a zstd frame (truncated)")
+                break
+            self._fed = True
+            self._buf = self._d.decompress(chunk)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
 class ShardReader:
     """Reads one shard into documents, in input order. What cannot be read becomes a document
     whose ``reason`` is ``invalid_input`` (it goes to the ledger, naming file:line or file#row)."""
@@ -261,8 +306,7 @@ class ShardReader:
         if low.endswith(".gz"):
             return gzip.open(path, "rb")
         if low.endswith(".zst"):
-            import zstandard
-            return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+            return io.BufferedReader(_ZstdRaw(path), buffer_size=1 << 20)
         return open(path, "rb")
 
     def _read_jsonl(self):

@@ -71,6 +71,18 @@ _PARA_SPLIT = re.compile(r"(\n[ \t]*\n)")
 class RepairResult:
     text: str
     counts: Counter
+    removed: dict | None = None     # characters removed, by kind, for the ledger
+
+
+def _kind(ch: str) -> str:
+    o = ord(ch)
+    if 0xD800 <= o <= 0xDFFF:
+        return "surrogate"
+    if ch in "\u200b\u2060\ufeff":
+        return "zero_width"
+    if ch in "\u200e\u200f\u061c" or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
+        return "bidi_control"
+    return "control"
 
 
 _LOSSY: list[int] = []
@@ -189,6 +201,7 @@ def repair_text(text: str, cfg: RepairConfig) -> RepairResult:
                 changed = True
         if changed:
             text = "".join(parts)
+    removed = None
     if cfg.remove_control:
         if _C1_RE.search(text):
             # Left-over C1 controls are cp1252 characters read as latin-1 ("l\x92homme").
@@ -196,11 +209,17 @@ def repair_text(text: str, cfg: RepairConfig) -> RepairResult:
             if fixed != text:
                 counts["repair-c1_controls"] += 1
                 text = fixed
-        text, n = CONTROL_RE.subn("", text)
-        if n:
-            counts["repair-control_removed"] += n
+        found = CONTROL_RE.findall(text)
+        if found:
+            chars = "".join(found)
+            text = CONTROL_RE.sub("", text)
+            counts["repair-control_removed"] += len(chars)
+            kinds = Counter(_kind(ch) for ch in chars)
+            removed = {"chars": chars, "kinds": dict(sorted(kinds.items()))}
+            for k, v in kinds.items():
+                counts[f"repair-removed_{k}"] += v
     if cfg.normalization != "none":
         if not unicodedata.is_normalized(cfg.normalization, text):
             text = unicodedata.normalize(cfg.normalization, text)
             counts[f"repair-{cfg.normalization.lower()}"] += 1
-    return RepairResult(text, counts)
+    return RepairResult(text, counts, removed)

@@ -104,6 +104,12 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
         res = repair.repair_text(d.text, cfg.repair)
         d.text = res.text
         counts.update(res.counts)
+        if res.removed:
+            chars = res.removed["chars"]
+            d.extra_ledger.append({
+                "reason": "removed_characters",
+                "text": chars.encode("unicode_escape").decode("ascii"),
+                "detail": json.dumps({"kinds": res.removed["kinds"], "count": len(chars)})})
         if not d.text.strip():
             d.reason = "empty"
             d.detail = json.dumps({"chars": len(d.text)})

@@ -73,19 +73,25 @@ def test_bad_records_are_ledgered_and_the_run_goes_on(tmp_path):
         fh.write(b'{"id": "nul", "text": "a\\u0000b \\ud800 lone surrogate and more text here."}\n')
         fh.write(b'{"text": "A record without an id still gets one: its file and line number."}\n')
     (tmp_path / "corrupt.jsonl.gz").write_bytes(gzip.compress(b'{"id": "z", "text": "x"}\n')[:-12] + b"garbage!")
+    (tmp_path / "corrupt.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(b'{"id": "y", "text": "x"}\n' * 50)[:-9])
     out = tmp_path / "out"
-    run_pipeline([src, tmp_path / "corrupt.jsonl.gz"], out)
+    run_pipeline([src, tmp_path / "corrupt.jsonl.gz", tmp_path / "corrupt.jsonl.zst"], out)
     led = read_ledger(out)
     bad = {(r["doc_id"], r["source"]): json.loads(r["detail"])["error"] for r in led if r["reason"] == "invalid_input"}
     assert any(k == ("in.jsonl:2", "in.jsonl:2") and "malformed JSON" in v for k, v in bad.items())
     assert any(k[1] == "in.jsonl:3" and "not an object" in v for k, v in bad.items())
     assert any(k == ("latin1", "in.jsonl:4") and "invalid UTF-8" in v for k, v in bad.items())
     assert any(k[1].startswith("corrupt.jsonl.gz") for k in bad)
+    assert any(k[1].startswith("corrupt.jsonl.zst") for k in bad)
     docs = {d["doc_id"]: d["text"] for d in read_docs(out)}
     assert docs["ok"] == TEXT
     assert docs["in.jsonl:6"].startswith("A record without an id")          # a missing id becomes file:line
     assert "\x00" not in docs["nul"] and "\ud800" not in docs["nul"]
     assert docs["latin1"].startswith("caf\ufffd au lait")
+    removed = [r for r in led if r["reason"] == "removed_characters"]
+    assert [(r["doc_id"], json.loads(r["detail"])["kinds"]) for r in removed] == [
+        ("nul", {"control": 1, "surrogate": 1})]
+    assert removed[0]["text"] == "\\x00\\ud800"
 
 
 def test_missing_and_unknown_inputs_are_clear_errors(tmp_path):

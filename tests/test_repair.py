@@ -70,6 +70,8 @@ def test_controls_zero_width_and_bidi_removed_but_joiners_kept():
     res = repair_text(text, CFG)
     assert res.text == "Hello world! Emoji 👩\u200d💻 and Persian می\u200cخواهم."
     assert res.counts["repair-control_removed"] == 5
+    assert res.removed == {"chars": "\x00\u200b\x07\u202e\ufeff",
+                           "kinds": {"bidi_control": 1, "control": 2, "zero_width": 2}}
 
 
 def test_nfc_and_line_endings():
