@@ -28,6 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, metavar="N", help="worker processes, 0 = one per core")
     r.add_argument("--executor", choices=["local", "ray"], help="executor (executor.name)")
     r.add_argument("--quiet", action="store_true", help="print only errors")
+    r.add_argument("--verbose", action="store_true", help="a line per shard, also on a terminal")
+    w = sub.add_parser("why", help="explain what happened to a document: kept text and ledger rows")
+    w.add_argument("doc_id")
+    w.add_argument("output", help="output folder of a run")
+    g = sub.add_parser("report", help="rebuild report.md and report.html of an output folder")
+    g.add_argument("output")
+    c = sub.add_parser("config", help="validate a config and print it with every default filled in")
+    c.add_argument("config")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. dedup.keep=longest")
     x = sub.add_parser("index", help="inspect or compact the history index of a state folder")
     x.add_argument("state", help="state folder (as given to --state)")
     x.add_argument("--config", default=None, help="config whose dedup settings the index must match")
@@ -52,12 +61,75 @@ def _index(args) -> int:
     return 0
 
 
+def _why(args) -> int:
+    import json
+    import os
+
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+    out = args.output
+    if not os.path.exists(os.path.join(out, "manifest.json")):
+        raise RunError(f"{out} is not a complete pipeline output (no manifest.json)")
+    flt = ds.field("doc_id") == args.doc_id
+    kept = ds.dataset(os.path.join(out, "docs"), format="parquet").to_table(filter=flt) \
+        if os.path.isdir(os.path.join(out, "docs")) else None
+    led = pq.read_table(os.path.join(out, "ledger"), filters=[("doc_id", "=", args.doc_id)])
+    if (kept is None or not kept.num_rows) and not led.num_rows:
+        print(f"{args.doc_id}: not in this output (neither kept nor in the ledger)")
+        return 1
+    for r in (kept.to_pylist() if kept is not None else []):
+        print(f"{args.doc_id}: kept in lang={r['lang']} ({len(r['text'])} characters, source {r['source']})")
+    rows = sorted(led.to_pylist(), key=lambda r: (r["char_start"] if r["char_start"] is not None else -1))
+    if not rows:
+        print("  nothing was removed from it")
+    for r in rows:
+        where = ("whole document" if r["para_idx"] is None else
+                 f"paragraph {r['para_idx']}" + (f", sentence {r['sent_idx']}" if r["sent_idx"] is not None else ""))
+        text = r["text"] if len(r["text"]) <= 160 else r["text"][:157] + "..."
+        print(f"  removed ({r['reason']}, {r['stage']}) at {where}, chars {r['char_start']}-{r['char_end']}: {text!r}")
+        detail = json.loads(r["detail"] or "{}")
+        if detail:
+            print("    " + ", ".join(f"{k}={v}" for k, v in sorted(detail.items())))
+    return 0
+
+
+def _report(args) -> int:
+    import json
+    import os
+
+    from .report import write_reports
+    path = os.path.join(args.output, "stats.json")
+    if not os.path.exists(path):
+        raise RunError(f"{args.output} has no stats.json: not a complete pipeline output")
+    with open(path, encoding="utf-8") as fh:
+        stats = json.load(fh)
+    with open(os.path.join(args.output, "manifest.json"), encoding="utf-8") as fh:
+        run_id = json.load(fh)["run_id"]
+    for name in write_reports(args.output, stats, run_id):
+        print(os.path.join(args.output, name))
+    return 0
+
+
+def _config(args) -> int:
+    import yaml
+    overrides = {}
+    for kv in args.set:
+        if "=" not in kv:
+            raise config_mod.ConfigError(f"config: --set needs KEY=VALUE, got {kv!r}")
+        k, v = kv.split("=", 1)
+        overrides[k] = yaml.safe_load(v)
+    cfg = config_mod.load(args.config, overrides)
+    print(yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "index":
+    handlers = {"index": _index, "why": _why, "report": _report, "config": _config}
+    if args.command in handlers:
         try:
-            return _index(args)
-        except (config_mod.ConfigError, IndexError_, OSError) as e:
+            return handlers[args.command](args)
+        except (config_mod.ConfigError, IndexError_, RunError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
     overrides = {}
@@ -71,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         overrides["executor.workers"] = args.workers
     if args.executor:
         overrides["executor.name"] = args.executor
-    log = (lambda *_: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    from .progress import Progress
+    progress = Progress("quiet" if args.quiet else "verbose" if args.verbose else "auto")
     try:
         cfg = config_mod.load(args.config, overrides)
-        run(cfg, log=log)
+        run(cfg, log=progress.log, progress=progress)
     except (config_mod.ConfigError, InputError, RunError, IndexError_) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

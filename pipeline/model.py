@@ -82,9 +82,12 @@ class Document:
         return out
 
 
+# ``lang`` is dictionary-encoded: readers that turn the ``lang=xx`` folders into a (dictionary)
+# partition column, such as pandas.read_parquet and pyarrow.parquet.read_table, then see the
+# same type in the files and load the folder as it is.
 DOCS_SCHEMA = pa.schema([
     ("doc_id", pa.string()),
-    ("lang", pa.string()),
+    ("lang", pa.dictionary(pa.int32(), pa.string())),
     ("lang_score", pa.float32()),
     ("text", pa.string()),
     ("source", pa.string()),

@@ -1,7 +1,21 @@
-"""A short report a person can read, written beside the output (``OUT/report.md``)."""
+"""Reports a person can read: ``OUT/report.md`` and a self-contained ``OUT/report.html``.
+
+The HTML has its charts inline as SVG (no scripts, no network): documents and characters in and
+out per language, removals by reason and language, duplicate cluster sizes, CPU time per stage,
+and examples from the ledger for each reason. ``python -m pipeline report OUT`` rebuilds both
+from an output folder.
+"""
 from __future__ import annotations
 
+import html
+import json
+import os
+from collections import Counter, defaultdict
+
 from .model import REASONS
+
+_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#bab0ac"]
 
 
 def render_markdown(stats: dict, run_id: str) -> str:
@@ -24,5 +38,118 @@ def render_markdown(stats: dict, run_id: str) -> str:
     lines += [f"| {k} | {v:.3f} |" for k, v in t["cpu_seconds"].items()]
     lines += ["", f"Total {t['cpu_seconds_total']:.2f} CPU s ({t['cpu_seconds_per_mb']:.3f} CPU s per MB of input), "
               f"wall {t['wall_seconds']:.2f} s.", "",
-              "Why a span was removed: see `ledger/` (columns `reason` and `detail`).", ""]
+              "Why a span was removed: see `ledger/` (columns `reason` and `detail`), or "
+              "`python -m pipeline why DOC_ID OUT`.", ""]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------- SVG
+def _bars(title: str, rows: list[tuple[str, list[float]]], series: list[str], unit: str = "") -> str:
+    """Horizontal (stacked) bar chart as inline SVG."""
+    if not rows:
+        return f"<h3>{html.escape(title)}</h3><p class=note>nothing to show</p>"
+    label_w, bar_w, row_h = 150, 460, 22
+    top = 26 + (18 if len(series) > 1 else 0)
+    height = top + row_h * len(rows) + 10
+    vmax = max(sum(v) for _, v in rows) or 1
+    out = [f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 110}" height="{height}" '
+           f'role="img" aria-label="{html.escape(title)}">',
+           f'<text x="0" y="16" class="t">{html.escape(title)}</text>']
+    if len(series) > 1:
+        x = 0
+        for i, s in enumerate(series):
+            out.append(f'<rect x="{x}" y="26" width="10" height="10" fill="{_COLORS[i % 10]}"/>'
+                       f'<text x="{x + 14}" y="35" class="l">{html.escape(s)}</text>')
+            x += 14 + 7 * len(s) + 16
+    for r, (label, values) in enumerate(rows):
+        y = top + r * row_h
+        out.append(f'<text x="{label_w - 6}" y="{y + 15}" class="l" text-anchor="end">{html.escape(label)}</text>')
+        x = label_w
+        for i, v in enumerate(values):
+            w = bar_w * v / vmax
+            if w > 0:
+                out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+                           f'fill="{_COLORS[i % 10]}"><title>{html.escape(series[i])}: {v:,.6g}{unit}</title></rect>')
+            x += w
+        out.append(f'<text x="{x + 4:.1f}" y="{y + 15}" class="l">{sum(values):,.6g}{unit}</text>')
+    out.append("</svg></figure>")
+    return "".join(out)
+
+
+def _table(head: list[str], rows: list[list]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{th}</tr>{body}</table>"
+
+
+def render_html(stats: dict, run_id: str, ledger_rows: list[dict], samples_per_reason: int = 5) -> str:
+    d, led, t = stats["documents"], stats["ledger"], stats["timing"]
+    langs = sorted(set(d["out_by_lang"]) | {lang for r in led["by_reason"].values() for lang in r["by_lang"]})
+    parts = [f"<h1>Cleaning report, run {html.escape(run_id)}</h1>",
+             f"<p>{d['in']:,} documents in ({d['in_chars']:,} characters); {d['out']:,} document rows out; "
+             f"{led['rows']:,} ledger rows. Input {stats['inputs']['bytes'] / 1e6:.2f} MB in "
+             f"{stats['inputs']['files']} file(s), {stats['inputs']['shards']} shard(s).</p>"]
+    # kept per language
+    parts.append(_bars("Documents kept per language", [(lang, [d["out_by_lang"].get(lang, 0)]) for lang in langs
+                                                       if d["out_by_lang"].get(lang)], ["documents"]))
+    removed_chars = defaultdict(float)
+    for reason, r in led["by_reason"].items():
+        removed_chars[reason] = r["chars"]
+    parts.append(_bars("Characters in and out", [
+        ("in", [d["in_chars"]]),
+        ("kept", [sum(d["out_chars_by_lang"].values())]),
+        ("removed", [sum(removed_chars.values())])], ["characters"]))
+    # removals by reason and language
+    reasons = sorted(led["by_reason"])
+    rows = [(reason, [led["by_reason"][reason]["by_lang"].get(lang, 0) for lang in langs]) for reason in reasons]
+    parts.append(_bars("Removed spans by reason and document language", rows, langs))
+    # duplicate cluster sizes
+    clusters = Counter()
+    for r in ledger_rows:
+        if r["reason"].startswith("duplicate"):
+            det = json.loads(r["detail"] or "{}")
+            clusters[(r["reason"] == "duplicate_document", det.get("kept_doc_id"), det.get("kept_para_idx"))] += 1
+    sizes = Counter(min(n + 1, 10) for n in clusters.values())
+    parts.append(_bars("Duplicate clusters by size (copies incl. the kept one; 10 = 10 or more)",
+                       [(str(k), [v]) for k, v in sorted(sizes.items())], ["clusters"]))
+    # CPU per stage
+    parts.append(_bars("CPU seconds per stage", [(k, [v]) for k, v in sorted(t["cpu_seconds"].items(),
+                                                                             key=lambda x: -x[1])],
+                       ["CPU s"], " s"))
+    parts.append(f"<p>Total {t['cpu_seconds_total']:.2f} CPU s ({t['cpu_seconds_per_mb']:.3f} CPU s per MB), "
+                 f"wall {t['wall_seconds']:.2f} s.</p>")
+    # rules
+    if stats["stages"]:
+        parts.append("<h2>Rules that fired</h2>" + _table(["counter", "count"], sorted(stats["stages"].items())))
+    # samples
+    parts.append("<h2>Examples from the ledger</h2>")
+    by_reason = defaultdict(list)
+    for r in ledger_rows:
+        by_reason[r["reason"]].append(r)
+    for reason in sorted(by_reason):
+        rows = by_reason[reason]
+        step = max(1, len(rows) // samples_per_reason)
+        picked = rows[::step][:samples_per_reason]
+        parts.append(f"<h3>{html.escape(reason)} ({len(rows):,}): {html.escape(REASONS.get(reason, ''))}</h3>")
+        parts.append(_table(["doc_id", "position", "removed text", "detail"], [
+            [r["doc_id"], f"¶{r['para_idx']}" + (f" s{r['sent_idx']}" if r["sent_idx"] is not None else "")
+             if r["para_idx"] is not None else "document",
+             (r["text"][:300] + ("…" if len(r["text"]) > 300 else "")), (r["detail"] or "")[:200]]
+            for r in picked]))
+    css = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
+           "figure{margin:1.2em 0}.t{font:bold 14px system-ui,sans-serif}.l{font:12px system-ui,sans-serif}"
+           "table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;"
+           "padding:3px 6px;vertical-align:top;text-align:left}th{background:#f3f3f3}.note{color:#777}")
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Cleaning report {html.escape(run_id)}"
+            f"</title><style>{css}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def write_reports(out: str, stats: dict, run_id: str) -> list[str]:
+    """Write report.md and report.html into ``out``; returns their names."""
+    import pyarrow.parquet as pq
+    from . import write
+    ledger_dir = os.path.join(out, "ledger")
+    rows = pq.read_table(ledger_dir).to_pylist() if os.path.isdir(ledger_dir) and os.listdir(ledger_dir) else []
+    write.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
+    write.write_bytes(render_html(stats, run_id, rows).encode("utf-8"), os.path.join(out, "report.html"))
+    return ["report.md", "report.html"]

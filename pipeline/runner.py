@@ -28,7 +28,7 @@ from .executors import make_executor
 from .stages import clean_shard, finish_shard
 
 PIPELINE_VERSION = "0.1.0"
-OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", ".lock"}
+OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
 
 
 class RunError(Exception):
@@ -113,7 +113,7 @@ def _prepare_output(out: str, run_id: str) -> bool:
                 shutil.rmtree(os.path.join(work, name), ignore_errors=True)
     if not os.path.isdir(os.path.join(work, run_id)):
         # Nothing of this run yet: whatever output is here belongs to another run.
-        for name in ("docs", "ledger", "stats.json", "report.md"):
+        for name in ("docs", "ledger", "stats.json", "report.md", "report.html"):
             p = os.path.join(out, name)
             if os.path.isdir(p):
                 shutil.rmtree(p)
@@ -124,7 +124,7 @@ def _prepare_output(out: str, run_id: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------- run
-def run(cfg: Config, log=print) -> RunResult:
+def run(cfg: Config, log=print, progress=None) -> RunResult:
     wall0 = time.time()
     out = os.path.abspath(cfg.output.path)
     try:
@@ -146,11 +146,11 @@ def run(cfg: Config, log=print) -> RunResult:
     with _Lock(out, "output folder"):
         if state:
             with _Lock(state, "state folder"):
-                return _run_locked(cfg, files, shards, run_id, out, state, log, wall0)
-        return _run_locked(cfg, files, shards, run_id, out, "", log, wall0)
+                return _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress)
+        return _run_locked(cfg, files, shards, run_id, out, "", log, wall0, progress)
 
 
-def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult:
+def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=None) -> RunResult:
     if _prepare_output(out, run_id):
         log(f"run {run_id}: output in {out} is already complete; nothing to do")
         if not cfg.output.keep_work:
@@ -168,7 +168,7 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
         raise RunError(str(e)) from None
     cpu: Counter = Counter()
     try:
-        return _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes)
+        return _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress)
     except BrokenProcessPool:
         raise RunError("a worker process died (killed, or out of memory); run the same command again "
                        "to resume from the shards already committed") from None
@@ -176,13 +176,23 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0) -> RunResult
         ex.close()
 
 
-def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes) -> RunResult:
+def _map(ex, fn, args, progress, name):
+    if progress is None or not args:
+        return ex.map(fn, args)
+    phase = progress.phase(name, len(args))
+    try:
+        return ex.map(fn, args, on_done=phase.update)
+    finally:
+        phase.close()
+
+
+def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress=None) -> RunResult:
     try:
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
         if todo:
             log(f"clean: {len(todo)} shard(s) with {ex.workers} worker(s)")
-        ex.map(clean_shard, [(s, cfg, work) for s in todo])
+        _map(ex, clean_shard, [(s, cfg, work) for s in todo], progress, "clean")
         stage1 = [_read_json(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")) for s in shards]
         # Barrier -------------------------------------------------------------------
         dec_path = os.path.join(work, "dedup", "decisions.parquet")
@@ -202,7 +212,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))]
-        ex.map(finish_shard, [(s, cfg, work, out, run_id) for s in todo])
+        _map(ex, finish_shard, [(s, cfg, work, out, run_id) for s in todo], progress, "write")
         final = [_read_json(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")) for s in shards]
     finally:
         ex.close()
@@ -217,9 +227,9 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     cpu["dedup"] += barrier["cpu"]
     stats = _stats(counts, cpu, total_bytes, len(files), len(shards), time.time() - wall0, barrier)
     write.write_json(stats, os.path.join(out, "stats.json"))
-    from .report import render_markdown
-    write.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
-    outputs = sorted({f for r in final for f in r["files"]} | {"stats.json", "report.md"})
+    from .report import write_reports
+    reports = write_reports(out, stats, run_id)
+    outputs = sorted({f for r in final for f in r["files"]} | {"stats.json"} | set(reports))
     manifest = {
         "run_id": run_id, "config": cfg.to_dict(), "versions": _versions(),
         "inputs": [{"path": f.rel, "format": f.fmt, "bytes": f.size, "xxh3_128": f.digest} for f in files],

@@ -95,6 +95,7 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     clock = _Clock()
     counts: Counter = Counter()
     docs = list(ShardReader(spec, cfg.input))
+    n_bytes = sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs)
     clock.lap("read")
     faults.point("read")
     for d in docs:
@@ -131,7 +132,8 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     if keys is not None:
         keys.write(base)
     clock.lap("write")
-    result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu)}
+    result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "docs": len(docs),
+              "bytes": n_bytes}
     faults.point("stage1-written")
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
     faults.point("stage1-done")
@@ -163,7 +165,8 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
     if cfg.dedup.enabled and os.path.exists(base + ".keys.parquet"):
         _emitted_keys(base, docs, decisions)
     clock.lap("write")
-    result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files}
+    result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
+              "docs": len(docs), "bytes": sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs)}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
     faults.point("finish-done")
     return result

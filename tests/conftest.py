@@ -30,7 +30,7 @@ def read_docs(out) -> list[dict]:
     path = os.path.join(out, "docs")
     if not os.path.isdir(path):
         return []
-    return ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pylist()
+    return ds.dataset(path, format="parquet").to_table().to_pylist()
 
 
 def read_ledger(out) -> list[dict]:

@@ -1,0 +1,75 @@
+"""What an operator sees: report with plots, explanations, effective config, progress, loaders."""
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+from conftest import DATA, ROOT, run_pipeline
+
+PY = [sys.executable, "-m", "pipeline"]
+
+
+def test_report_html_is_self_contained_with_plots(seed_output):
+    html = (seed_output / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 4
+    for title in ("Documents kept per language", "Removed spans by reason", "CPU seconds per stage",
+                  "Duplicate clusters by size"):
+        assert title in html
+    assert not re.search(r"""(src|href)=["']?https?://""", html) and "<script" not in html
+    assert "foreign_language" in html and "Julie Sanders" in html      # ledger examples per reason
+    assert "report.html" in (seed_output / "manifest.json").read_text()
+
+
+def test_why_explains_removals(seed_output):
+    r = subprocess.run(PY + ["why", "000_843438354d03bc53.txt", str(seed_output)], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0
+    assert "kept in lang=en" in r.stdout
+    assert "removed (foreign_language, langid) at paragraph 14, sentence 0" in r.stdout and "lang=es" in r.stdout
+    assert "removed (truncated, filters)" in r.stdout and "rule=abbreviation_end" in r.stdout
+    r = subprocess.run(PY + ["why", "nope", str(seed_output)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and "not in this output" in r.stdout
+
+
+def test_report_is_regenerated(tmp_path):
+    out = tmp_path / "o"
+    run_pipeline([DATA / "corpus.jsonl"], out)
+    (out / "report.html").unlink()
+    r = subprocess.run(PY + ["report", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and (out / "report.html").exists()
+    assert "Duplicate clusters by size" in (out / "report.html").read_text()
+
+
+def test_effective_config_and_its_errors():
+    r = subprocess.run(PY + ["config", str(ROOT / "configs" / "default.yaml"), "--set", "dedup.keep=longest"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "keep: longest" in r.stdout and "minhash_backend: rensa" in r.stdout
+    r = subprocess.run(PY + ["config", str(ROOT / "configs" / "default.yaml"), "--set", "dedup.bands=7"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "dedup.bands" in r.stderr
+
+
+def test_progress_lines_when_not_on_a_terminal(tmp_path):
+    r = subprocess.run(PY + ["run", str(ROOT / "configs" / "default.yaml"), "--input", str(DATA / "corpus.jsonl"),
+                             "--output", str(tmp_path / "o"), "--workers", "1"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0
+    assert re.search(r"clean: shard 0 done \(1/1; [\d,]+ docs/s, [\d.]+ MB/s\)", r.stderr)
+    assert "done: 11 document row(s) kept" in r.stderr
+    q = subprocess.run(PY + ["run", str(ROOT / "configs" / "default.yaml"), "--input", str(DATA / "corpus.jsonl"),
+                             "--output", str(tmp_path / "o2"), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert q.returncode == 0 and q.stderr == ""
+
+
+def test_output_loads_with_pandas_and_pyarrow_dataset(corpus_output):
+    dataset = ds.dataset(corpus_output / "docs", format="parquet")
+    t = dataset.to_table()
+    assert t.num_rows == 11 and set(t.column("lang").to_pylist()) >= {"en", "de", "zh"}
+    df = pd.read_parquet(corpus_output / "docs")
+    assert len(df) == 11 and "doc_id" in df.columns and set(df["lang"]) >= {"en", "de", "zh"}
+    import pyarrow.parquet as pq
+    assert pq.read_table(corpus_output / "docs").num_rows == 11
+    led = pd.read_parquet(corpus_output / "ledger")
+    assert set(led["reason"]) >= {"foreign_language", "duplicate_document", "invalid_input"}
