@@ -71,7 +71,9 @@ def _bars(title: str, rows: list[tuple[str, list[float]]], series: list[str], un
                 out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
                            f'fill="{_COLORS[i % 10]}"><title>{html.escape(series[i])}: {v:,.6g}{unit}</title></rect>')
             x += w
-        out.append(f'<text x="{x + 4:.1f}" y="{y + 15}" class="l">{sum(values):,.6g}{unit}</text>')
+        total = sum(values)
+        shown = f"{total:,.0f}" if total >= 100 or total == int(total) else f"{total:.3g}"
+        out.append(f'<text x="{x + 4:.1f}" y="{y + 15}" class="l">{shown}{unit}</text>')
     out.append("</svg></figure>")
     return "".join(out)
 
@@ -89,16 +91,20 @@ def render_html(stats: dict, run_id: str, ledger_rows: list[dict], samples_per_r
              f"<p>{d['in']:,} documents in ({d['in_chars']:,} characters); {d['out']:,} document rows out; "
              f"{led['rows']:,} ledger rows. Input {stats['inputs']['bytes'] / 1e6:.2f} MB in "
              f"{stats['inputs']['files']} file(s), {stats['inputs']['shards']} shard(s).</p>"]
-    # kept per language
-    parts.append(_bars("Documents kept per language", [(lang, [d["out_by_lang"].get(lang, 0)]) for lang in langs
-                                                       if d["out_by_lang"].get(lang)], ["documents"]))
-    removed_chars = defaultdict(float)
-    for reason, r in led["by_reason"].items():
-        removed_chars[reason] = r["chars"]
-    parts.append(_bars("Characters in and out", [
-        ("in", [d["in_chars"]]),
-        ("kept", [sum(d["out_chars_by_lang"].values())]),
-        ("removed", [sum(removed_chars.values())])], ["characters"]))
+    # in and out per language (a document counts under its detected language; a routed foreign
+    # passage is an extra row in its own language)
+    in_docs, in_chars = d.get("in_by_lang", {}), d.get("in_chars_by_lang", {})
+    langs_io = sorted(set(in_docs) | set(d["out_by_lang"]))
+    rows = []
+    for lang in langs_io:
+        rows.append((f"{lang} in", [in_docs.get(lang, 0), 0]))
+        rows.append((f"{lang} out", [0, d["out_by_lang"].get(lang, 0)]))
+    parts.append(_bars("Documents in and out per language", rows, ["in", "out"]))
+    rows = []
+    for lang in langs_io:
+        rows.append((f"{lang} in", [in_chars.get(lang, 0), 0]))
+        rows.append((f"{lang} out", [0, d["out_chars_by_lang"].get(lang, 0)]))
+    parts.append(_bars("Characters in and out per language", rows, ["in", "out"]))
     # removals by reason and language
     reasons = sorted(led["by_reason"])
     rows = [(reason, [led["by_reason"][reason]["by_lang"].get(lang, 0) for lang in langs]) for reason in reasons]

@@ -265,6 +265,8 @@ def _stats(counts: Counter, cpu: Counter, total_bytes: int, n_files: int, n_shar
            wall: float, barrier: dict) -> dict:
     by_lang_docs = {k[len("out-docs-"):]: v for k, v in counts.items() if k.startswith("out-docs-") and k != "out-docs-emptied"}
     by_lang_chars = {k[len("out-chars-"):]: v for k, v in counts.items() if k.startswith("out-chars-")}
+    in_docs = {k[len("inlang-docs-"):]: v for k, v in counts.items() if k.startswith("inlang-docs-")}
+    in_chars = {k[len("inlang-chars-"):]: v for k, v in counts.items() if k.startswith("inlang-chars-")}
     reasons = {}
     for k, v in counts.items():
         if k.startswith("ledger-") and not k.startswith("ledger-chars-"):
@@ -283,7 +285,8 @@ def _stats(counts: Counter, cpu: Counter, total_bytes: int, n_files: int, n_shar
         "documents": {"in": counts["in-docs"], "in_chars": counts["in-chars"],
                       "out": sum(by_lang_docs.values()), "emptied": counts["out-docs-emptied"],
                       "out_by_lang": dict(sorted(by_lang_docs.items())),
-                      "out_chars_by_lang": dict(sorted(by_lang_chars.items()))},
+                      "out_chars_by_lang": dict(sorted(by_lang_chars.items())),
+                      "in_by_lang": dict(sorted(in_docs.items())), "in_chars_by_lang": dict(sorted(in_chars.items()))},
         "ledger": {"rows": sum(r["rows"] for r in reasons.values()),
                    "by_reason": dict(sorted(reasons.items()))},
         "stages": dict(sorted(stage_counts.items())),

@@ -137,6 +137,8 @@ def build_tables(docs: list[Document], run_id: str, routing: str) -> tuple[dict[
         counts["in-docs"] += 1
         counts["in-chars"] += len(doc.text)
         lang = doc.lang
+        counts[f"inlang-docs-{lang}"] += 1
+        counts[f"inlang-chars-{lang}"] += len(doc.text)
         if doc.reason is not None:
             add_led(doc, doc.text, doc.reason, doc.detail, None, None, 0, len(doc.text), lang)
         else:

@@ -14,7 +14,8 @@ PY = [sys.executable, "-m", "pipeline"]
 def test_report_html_is_self_contained_with_plots(seed_output):
     html = (seed_output / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 4
-    for title in ("Documents kept per language", "Removed spans by reason", "CPU seconds per stage",
+    for title in ("Documents in and out per language", "Characters in and out per language",
+                  "Removed spans by reason", "CPU seconds per stage",
                   "Duplicate clusters by size"):
         assert title in html
     assert not re.search(r"""(src|href)=["']?https?://""", html) and "<script" not in html
