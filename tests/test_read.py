@@ -180,3 +180,20 @@ def test_unusable_output_path_is_a_one_line_error(tmp_path):
                         "--input", str(ROOT / "seeds"), "--output", str(tmp_path / "afile" / "out")],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "afile" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_disk_full_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    import errno
+    from conftest import ROOT
+    from pipeline import cli, write
+    real = write.write_table
+
+    def full(table, path, compression="zstd"):
+        if "/docs/" in path:
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        return real(table, path, compression)
+    monkeypatch.setattr(write, "write_table", full)
+    rc = cli.main(["run", str(ROOT / "configs" / "default.yaml"), "--input", str(ROOT / "seeds"),
+                   "--output", str(tmp_path / "o"), "--workers", "1", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "No space left on device" in err[0] and "/docs/" in err[0]
