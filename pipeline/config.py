@@ -35,7 +35,7 @@ class InputConfig:
     format: Literal["auto", "txt", "jsonl", "parquet"] = _f("auto")
     id_field: str = _f("id", doc="JSONL/Parquet field holding the document id")
     text_field: str = _f("text", doc="JSONL/Parquet field holding the document text")
-    shard_size_mb: float = _f(64.0, lo=0.001, hi=100_000, doc="target input bytes per shard")
+    shard_size_mb: float = _f(16.0, lo=0.001, hi=100_000, doc="target input bytes per shard")
     max_doc_chars: int = _f(5_000_000, lo=1_000, doc="longer documents are cut; the rest goes to the ledger")
     max_line_mb: float = _f(256.0, lo=0.001, doc="a longer JSONL line is not parsed; it goes to the ledger")
     max_expansion: float = _f(100.0, lo=1.0, doc="a .gz/.zst file stops being read past this many times "

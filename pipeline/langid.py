@@ -148,18 +148,6 @@ def _same_language(a: str, b: str, short: bool) -> bool:
     return False
 
 
-_NON_LETTER = re.compile(r"[\W\d_]+")
-
-
-_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
-
-
-def _letters(text: str) -> int:
-    if text.isascii():                                   # fast path, most sentences
-        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
-    return len(_NON_LETTER.sub("", text))
-
-
 def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     """Document language on the whole (repaired) text."""
     backend = get_backend(cfg.backend, cfg.langdetect_seed)
@@ -226,13 +214,6 @@ def _char_counts(text: str):
     cum[1:, 3] = sc == _SCRIPT_NAMES.index("cjk") + 1
     np.cumsum(cum, axis=0, out=cum)
     return (_SCRIPT_NAMES[main] if main >= 0 else None), cum
-
-
-def main_script(text: str) -> str | None:
-    text = _NON_LETTER.sub("", text[:5000])
-    counts = {name: len(rx.findall(text)) for name, rx in _SCRIPTS.items()}
-    name = max(counts, key=counts.get)
-    return name if counts[name] else None
 
 
 def _judgement(text: str, letters: int, nonspace: int, own: int | None, cjk: int,

@@ -46,9 +46,6 @@ class Paragraph:
     reason: str | None = None   # whole-paragraph removal
     detail: str | None = None
 
-    def sentence_text(self, s: Sentence) -> str:
-        return self.text[s.start:s.end]
-
     def kept_text(self) -> str:
         return "" if self.reason else self.remaining_text()
 

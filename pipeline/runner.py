@@ -172,8 +172,6 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=Non
     except BrokenProcessPool:
         raise RunError("a worker process died (killed, or out of memory); run the same command again "
                        "to resume from the shards already committed") from None
-    finally:
-        ex.close()
 
 
 def _map(ex, fn, args, progress, name):

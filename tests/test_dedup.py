@@ -5,7 +5,6 @@ import random
 import tempfile
 
 import numpy as np
-import pyarrow as pa
 import pytest
 import xxhash
 

@@ -40,8 +40,8 @@ def test_random_documents(tmp_path_factory, docs):
     tmp = tmp_path_factory.mktemp("prop")
     src = tmp / "in.jsonl"
     src.write_bytes(b"".join(_line(i, t, c) for i, (t, c) in enumerate(docs)))
-    a = run_pipeline([src], tmp / "a", **{"input.shard_size_mb": 0.001})
-    b = run_pipeline([src], tmp / "b", **{"input.shard_size_mb": 0.001, "executor.workers": 2})
+    run_pipeline([src], tmp / "a", **{"input.shard_size_mb": 0.001})
+    run_pipeline([src], tmp / "b", **{"input.shard_size_mb": 0.001, "executor.workers": 2})
     assert file_bytes(tmp / "a") == file_bytes(tmp / "b")
     kept = {}
     for d in read_docs(tmp / "a"):
