@@ -252,8 +252,4 @@ def load(path: str | Path, overrides: dict | None = None) -> Config:
     return from_dict(data)
 
 
-def replace(cfg: Config, **sections) -> Config:
-    return dataclasses.replace(cfg, **sections)
-
-
-__all__ = ["Config", "ConfigError", "load", "from_dict", "replace"]
+__all__ = ["Config", "ConfigError", "load", "from_dict"]

@@ -38,7 +38,6 @@ for group in _CONFUSABLE:
 _SHORT_ONLY = {"ru", "uk", "be", "bg", "mk"}
 
 _WS = re.compile(r"\s+")
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 def norm_code(code: str | None) -> str:
