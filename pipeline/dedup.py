@@ -22,9 +22,7 @@ the signatures of the whole corpus.
 """
 from __future__ import annotations
 
-import itertools
 import json
-import re
 import os
 from dataclasses import dataclass
 
@@ -33,13 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from . import write
+from . import chars, write
 from .config import DedupConfig
 from .model import Document
-
-_NORM_RE = re.compile(r"[\W_]+", re.UNICODE)
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 KEYS_SCHEMA = pa.schema([
     ("kind", pa.int8()), ("file", pa.int32()), ("pos", pa.int64()), ("para", pa.int32()),
@@ -48,46 +42,118 @@ KEYS_SCHEMA = pa.schema([
 KIND_DOC, KIND_PARA = 0, 1
 
 
-def normalize(text: str) -> str:
-    return _NORM_RE.sub("", text.casefold())
+SHINGLING = "cp-token-poly64-v2"    # part of the history index identity
+
+_P = np.uint64(0x100000001B3)         # polynomial base for token hashes (odd)
+_Q = np.uint64(0x9E3779B97F4A7C15)    # base that combines token hashes into shingle hashes
+
+
+@dataclass
+class Tokens:
+    """Tokens of a batch of texts, computed over their code points with no Python object per token.
+
+    Text is normalised by lower-casing and keeping only word characters (letters, digits,
+    combining marks): ``norm`` is that sequence, ``norm_offsets`` where each text's part starts.
+    A token is a run of word characters, or for CJK and Thai text (more than a third of its word
+    characters in those scripts, where words are not separated by spaces) one character."""
+    norm: np.ndarray            # uint32 code points of the normalised texts, concatenated
+    norm_offsets: np.ndarray    # (texts + 1,) int64
+    tok_starts: np.ndarray      # int64 start of each token in ``norm``
+    tok_hash: np.ndarray        # uint64 hash of each token's normalised characters
+    tok_offsets: np.ndarray     # (texts + 1,) int64
+    cjk: np.ndarray             # (texts,) bool
+
+    def exact(self, lo: int, hi: int) -> int:
+        """Hash of the normalised text of texts lo..hi-1 (joined)."""
+        a, b = self.norm_offsets[lo], self.norm_offsets[hi]
+        return xxhash.xxh3_64_intdigest(self.norm[a:b].tobytes())
+
+    @property
+    def ntok(self) -> np.ndarray:
+        return np.diff(self.tok_offsets)
+
+
+def tokenize(texts: list[str]) -> Tokens:
+    cps, offsets = chars.code_points(texts)
+    rows = len(texts)
+    v = chars.tables()["packed"][cps]
+    word = (v & np.uint32(1 << 22)).astype(bool)
+    keep = np.flatnonzero(word)
+    v = v[word]
+    norm = v & np.uint32(0x1FFFFF)
+    is_cjk = (v & np.uint32(1 << 23)).astype(bool)
+    norm_offsets = np.searchsorted(keep, offsets)
+    n_word = np.diff(norm_offsets)
+    n_cjk = np.add.reduceat(np.r_[is_cjk, False].astype(np.int64), norm_offsets[:-1])
+    n_cjk[n_word == 0] = 0
+    cjk = n_cjk * 3 > n_word
+    # A token starts at a word character after a non-word one, at each text's start, and at every
+    # character of a CJK text.
+    start = np.ones(len(norm), bool)
+    if len(norm):
+        start[1:] = keep[1:] != keep[:-1] + 1
+        start[norm_offsets[:-1][n_word > 0]] = True
+        start |= np.repeat(cjk, n_word)
+    tok_starts = np.flatnonzero(start)
+    tok_of = np.cumsum(start) - 1
+    pos = np.arange(len(norm)) - tok_starts[tok_of] if len(norm) else np.zeros(0, np.int64)
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.r_[np.uint64(1), np.full(int(pos.max()) if len(pos) else 0, _P, np.uint64)],
+                            dtype=np.uint64)
+        terms = (norm.astype(np.uint64) + np.uint64(1)) * powers[pos]
+        tok_hash = _fmix64(np.add.reduceat(terms, tok_starts) if len(tok_starts) else np.zeros(0, np.uint64))
+    tok_offsets = np.searchsorted(tok_starts, norm_offsets)
+    return Tokens(norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk)
+
+
+def tokens(text: str) -> tuple[str, list[str], bool]:
+    """(normalised text, tokens, CJK?) of one text, as strings: what ``tokenize`` sees."""
+    t = tokenize([text])
+    norm = t.norm.astype("<u4").tobytes().decode("utf-32-le")
+    bounds = np.r_[t.tok_starts, len(norm)].tolist()
+    return norm, [norm[a:b] for a, b in zip(bounds[:-1], bounds[1:])], bool(t.cjk[0])
 
 
 def exact_hash(text: str) -> int:
-    return xxhash.xxh3_64_intdigest(normalize(text).encode("utf-8"))
+    """Hash of a text's normalised form (lower case, word characters only)."""
+    return tokenize([text]).exact(0, 1)
 
 
-SHINGLING = "token-span-fnv64-v1"    # part of the history index identity
-
-
-def tokens(text: str) -> tuple[str, str, bool]:
-    """(normalised text, space-separated tokens, CJK?) of a paragraph: its words, or for CJK and
-    Thai text (where words are not separated) its characters."""
-    low = text.casefold()
-    words = _WORD_RE.findall(low)
-    norm = "".join(words).replace("_", "")
-    if _CJK_RE.search(norm) and len(_CJK_RE.findall(norm)) * 3 > len(norm):
-        return norm, " ".join(norm), True
-    return norm, " ".join(words), False
-
-
-_P = np.uint64(0x100000001B3)
-_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
-
-
-_POW_CACHE: list[np.ndarray] = []
-
-
-def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """P^j and P^-j (mod 2^64) for j < n, kept between calls (grown by doubling)."""
-    if not _POW_CACHE or len(_POW_CACHE[0]) < n:
-        size = max(n, 2 * len(_POW_CACHE[0]) if _POW_CACHE else 1 << 20)
-        with np.errstate(over="ignore"):
-            p = np.full(size, _P, np.uint64)
-            p[0] = 1
-            q = np.full(size, _P_INV, np.uint64)
-            q[0] = 1
-            _POW_CACHE[:] = [np.cumprod(p, dtype=np.uint64), np.cumprod(q, dtype=np.uint64)]
-    return _POW_CACHE[0][:n], _POW_CACHE[1][:n]
+def shingle_hashes(toks: Tokens, n_words: int, n_cjk: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every shingle (``n_words`` consecutive tokens, ``n_cjk`` for CJK texts) of every
+    text; a text with fewer tokens than that is one shingle. Returns (flat uint64 hashes, row
+    offsets as uint64)."""
+    rows = len(toks.cjk)
+    ntok = toks.ntok
+    n_row = np.where(toks.cjk, n_cjk, n_words)
+    T = len(toks.tok_hash)
+    tok_row = np.repeat(np.arange(rows), ntok)
+    n_tok = n_row[tok_row] if T else np.zeros(0, np.int64)
+    parts_h, parts_row = [], []
+    with np.errstate(over="ignore"):
+        for n in sorted(set(n_row.tolist())):
+            first = np.flatnonzero((n_tok == n) & (np.arange(T) + n - 1 < T))
+            first = first[tok_row[np.minimum(first + n - 1, T - 1)] == tok_row[first]]
+            h = np.zeros(len(first), np.uint64)
+            for k in range(n):
+                h = h * _Q + toks.tok_hash[first + k]
+            parts_h.append(h)
+            parts_row.append(tok_row[first])
+            short = np.flatnonzero((ntok > 0) & (ntok < n) & (n_row == n))
+            if len(short):
+                h = np.zeros(len(short), np.uint64)
+                for k in range(n - 1):
+                    live = ntok[short] > k
+                    h[live] = h[live] * _Q + toks.tok_hash[toks.tok_offsets[short[live]] + k]
+                parts_h.append(h)
+                parts_row.append(short)
+    if not parts_h:
+        return np.zeros(0, np.uint64), np.zeros(rows + 1, np.uint64)
+    h = np.concatenate(parts_h)
+    row = np.concatenate(parts_row)
+    order = np.argsort(row, kind="stable")
+    offsets = np.r_[0, np.cumsum(np.bincount(row, minlength=rows))].astype(np.uint64)
+    return _fmix64(h[order]), offsets
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -97,43 +163,6 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
         h = h ^ (h >> np.uint64(33))
         h = h * np.uint64(0xC4CEB9FE1A85EC53)
         return h ^ (h >> np.uint64(33))
-
-
-def shingle_hashes(token_texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hashes of every n-token shingle of every text, with no Python object per shingle.
-
-    The texts are joined into one byte buffer; a shingle is the byte span from its first token's
-    start to its last token's end, hashed with a polynomial prefix sum: with
-    H[i] = sum_{j<i} (b[j]+1) * P^j (mod 2^64) and P odd (so invertible mod 2^64),
-    hash(s, e) = (H[e] - H[s]) * P^-s. A text with fewer than n tokens is one shingle.
-    Returns (flat uint64 hashes, row offsets, tokens per text)."""
-    k = len(token_texts)
-    buf = np.frombuffer("\n".join(token_texts).encode("utf-8"), dtype=np.uint8)
-    if not len(buf):
-        return np.zeros(0, np.uint64), np.zeros(k + 1, np.uint64), np.zeros(k, np.int64)
-    sep = (buf == 0x20) | (buf == 0x0A)
-    starts = np.flatnonzero(~sep & np.r_[True, sep[:-1]])
-    ends = np.flatnonzero(~sep & np.r_[sep[1:], True]) + 1
-    row = np.searchsorted(np.flatnonzero(buf == 0x0A), starts, side="right")
-    ntok = np.bincount(row, minlength=k)
-    t = len(starts)
-    first = np.arange(max(0, t - n + 1))
-    full = first[row[first + n - 1] == row[first]] if t >= n else first
-    short_rows = np.flatnonzero((ntok > 0) & (ntok < n))
-    row_first_tok = np.r_[0, np.cumsum(ntok)[:-1]]
-    sh_start = np.concatenate([starts[full], starts[row_first_tok[short_rows]]])
-    sh_end = np.concatenate([ends[full + n - 1], ends[row_first_tok[short_rows] + ntok[short_rows] - 1]])
-    sh_row = np.concatenate([row[full], short_rows])
-    order = np.argsort(sh_row, kind="stable")
-    sh_start, sh_end, sh_row = sh_start[order], sh_end[order], sh_row[order]
-    powers, inv = _powers(len(buf))
-    with np.errstate(over="ignore"):
-        prefix = np.empty(len(buf) + 1, np.uint64)
-        prefix[0] = 0
-        np.cumsum((buf.astype(np.uint64) + np.uint64(1)) * powers, dtype=np.uint64, out=prefix[1:])
-        h = (prefix[sh_end] - prefix[sh_start]) * inv[sh_start]
-    offsets = np.r_[0, np.cumsum(np.bincount(sh_row, minlength=k))].astype(np.uint64)
-    return _fmix64(h), offsets, ntok
 
 
 class MinHasher:
@@ -165,8 +194,7 @@ class MinHasher:
             m = self._rensa.RMinHash.digest_matrix_from_flat_token_hashes(
                 np.ascontiguousarray(flat, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.uint64),
                 num_perm=self.num_perm, seed=self.seed)
-            sig = np.fromiter(itertools.chain.from_iterable(m.to_rows()), dtype=np.uint32,
-                              count=rows * self.num_perm).reshape(rows, self.num_perm)
+            sig = np.array(m.to_rows(), dtype=np.uint32).reshape(rows, self.num_perm)
             empty = offsets[1:] == offsets[:-1]
             sig[empty] = 0xFFFFFFFF
             return sig
@@ -266,49 +294,51 @@ def band_hashes(sig: np.ndarray, bands: int) -> np.ndarray:
 
 
 def keys_for_documents(docs: list[Document], cfg: DedupConfig) -> Keys:
-    """Exact hashes and signatures of every document and paragraph that is still kept.
+    """Exact hashes and signatures of every document and paragraph that is still kept, computed
+    in batches of whole documents (bounded buffers).
 
     A document's shingles are the union of its paragraphs' shingles, so its signature is the
     element-wise minimum of theirs and its normalised text the concatenation of theirs: nothing
     is computed twice.
     """
     hasher = MinHasher(cfg.minhash_backend, cfg.num_perm, cfg.seed)
-    items = []          # (doc, [(para idx, length, norm, tokens, cjk)])
+    parts, batch, size = [], [], 0
     for d in docs:
-        if d.reason is not None:
-            continue
-        kept = d.kept_paragraphs()
+        kept = d.kept_paragraphs() if d.reason is None else None
         if kept:
-            items.append((d, [(p.idx, len(t)) + tokens(t) for p, t in kept]))
-    if not items:
-        return empty_keys(cfg)
-    paras = [x for _, ps in items for x in ps]
-    sig = np.empty((len(paras), cfg.num_perm), np.uint32)
-    size = np.zeros(len(paras), np.int64)
-    for cjk, n in ((False, cfg.shingle_words), (True, 5)):
-        sel = np.array([i for i, x in enumerate(paras) if x[4] == cjk], dtype=np.int64)
-        for lo in range(0, len(sel), 5_000):                # bounded buffers
-            part = sel[lo:lo + 5_000]
-            flat, offsets, ntok = shingle_hashes([paras[i][3] for i in part], n)
-            sig[part] = hasher.signatures(flat, offsets)
-            size[part] = ntok // 2 if cjk else ntok
-    # Paragraph rows, then document rows (order is irrelevant: the barrier ranks by position).
-    n_per_doc = np.array([len(ps) for _, ps in items], dtype=np.int64)
+            batch.append((d, kept))
+            size += sum(len(t) for _, t in kept)
+        if size >= 4_000_000:
+            parts.append(_batch_keys(batch, cfg, hasher))
+            batch, size = [], 0
+    if batch:
+        parts.append(_batch_keys(batch, cfg, hasher))
+    return Keys.concat(parts, cfg)
+
+
+def _batch_keys(items: list, cfg: DedupConfig, hasher: MinHasher) -> Keys:
+    texts = [t for _, kept in items for _, t in kept]
+    toks = tokenize(texts)
+    flat, offsets = shingle_hashes(toks, cfg.shingle_words)
+    sig = hasher.signatures(flat, offsets)
+    ntok = toks.ntok
+    size = np.where(toks.cjk, ntok // 2, ntok)        # CJK: about two characters per word
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    n_per_doc = np.array([len(kept) for _, kept in items], dtype=np.int64)
     doc_of = np.repeat(np.arange(len(items)), n_per_doc)
-    norms = [x[2] for x in paras]
-    lengths = np.array([x[1] for x in paras], dtype=np.int64)
+    # Paragraph rows, then document rows (order is irrelevant: the barrier ranks by position).
     cols = {"kind": [], "file": [], "pos": [], "para": [], "doc_id": [], "length": [], "exact": [], "has_sig": []}
     parts_sig = []
     if cfg.paragraphs:
-        keep = np.array([bool(x) for x in norms], dtype=bool)
-        idx = np.flatnonzero(keep)
+        idx = np.flatnonzero(np.diff(toks.norm_offsets) > 0)
+        para_idx = np.array([p.idx for _, kept in items for p, _ in kept], np.int32)
         cols["kind"].append(np.full(len(idx), KIND_PARA, np.int8))
-        cols["file"].append(np.array([items[doc_of[i]][0].order[0] for i in idx], np.int32))
-        cols["pos"].append(np.array([items[doc_of[i]][0].order[1] for i in idx], np.int64))
-        cols["para"].append(np.array([paras[i][0] for i in idx], np.int32))
-        cols["doc_id"].append([items[doc_of[i]][0].doc_id for i in idx])
+        cols["file"].append(np.array([items[i][0].order[0] for i in doc_of[idx]], np.int32))
+        cols["pos"].append(np.array([items[i][0].order[1] for i in doc_of[idx]], np.int64))
+        cols["para"].append(para_idx[idx])
+        cols["doc_id"].append([items[i][0].doc_id for i in doc_of[idx]])
         cols["length"].append(lengths[idx])
-        cols["exact"].append(np.array([xxhash.xxh3_64_intdigest(norms[i].encode("utf-8")) for i in idx], np.uint64))
+        cols["exact"].append(np.array([toks.exact(i, i + 1) for i in idx.tolist()], np.uint64))
         cols["has_sig"].append(size[idx] >= cfg.min_near_words)
         parts_sig.append(sig[idx])
     if cfg.documents:
@@ -319,8 +349,8 @@ def keys_for_documents(docs: list[Document], cfg: DedupConfig) -> Keys:
         cols["para"].append(np.full(len(items), -1, np.int32))
         cols["doc_id"].append([d.doc_id for d, _ in items])
         cols["length"].append(np.add.reduceat(lengths, starts) + 2 * (n_per_doc - 1))
-        cols["exact"].append(np.array([xxhash.xxh3_64_intdigest("".join(x[2] for x in ps).encode("utf-8"))
-                                       for _, ps in items], np.uint64))
+        cols["exact"].append(np.array([toks.exact(a, a + n) for a, n in zip(starts.tolist(), n_per_doc.tolist())],
+                                      np.uint64))
         cols["has_sig"].append(np.add.reduceat(size, starts) >= cfg.min_near_words)
         parts_sig.append(np.minimum.reduceat(sig, starts, axis=0))
     if not parts_sig:

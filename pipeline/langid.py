@@ -40,6 +40,7 @@ _SHORT_ONLY = {"ru", "uk", "be", "bg", "mk"}
 _WS = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)
 def norm_code(code: str | None) -> str:
     if not code:
         return "und"

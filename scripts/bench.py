@@ -3,9 +3,10 @@
 
 Builds a perf corpus with ../shared/eval/make_corpus.py --perf when ../shared is there, otherwise
 generates one from tests/data. With --peer (a datatrove virtualenv, see ../shared/bench/README.md)
-it also runs the datatrove peer on the same input and prints the ratio.
+it also runs the datatrove peer on the first --peer-mb MB of the same input (it is far slower)
+and prints the ratio of MB/s per core against our 1-worker run.
 
-    python scripts/bench.py [--docs 20000] [--workers 1] [--peer /tmp/peer-venv/bin/python]
+    python scripts/bench.py [--docs 20000] [--workers 1] [--peer /tmp/peer-venv/bin/python] [--peer-mb 5]
 """
 from __future__ import annotations
 
@@ -73,29 +74,47 @@ def main() -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--dir", default="/tmp/pipeline-bench")
     ap.add_argument("--peer", default="/tmp/peer-venv/bin/python", help="datatrove virtualenv's python")
+    ap.add_argument("--peer-mb", type=float, default=5, help="MB from the start of the corpus for the peer")
     args = ap.parse_args()
     corpus = build_corpus(args.docs, os.path.join(args.dir, f"corpus-{args.docs}"))
     mb = os.path.getsize(corpus) / 1e6
     print(f"corpus: {corpus} ({mb:.1f} MB, {args.docs} documents)")
-    base = None
+    base, rates = None, {}
     for w in args.workers:
         r = run_ours(corpus, w, os.path.join(args.dir, f"out-{w}"))
         t = r["stats"]["timing"]
         cpu = t["cpu_seconds_total"]
         base = base or r["wall"]
+        rates[w] = mb / cpu
         print(f"workers={w}: {mb / cpu:.2f} MB/s per core (CPU {cpu:.1f} s), wall {r['wall']:.1f} s "
               f"(speed-up {base / r['wall']:.2f}x), peak RSS of the largest process {r['peak_rss_mb']:.0f} MB")
         shares = ", ".join(f"{k} {v / cpu:.0%}" for k, v in sorted(t["cpu_seconds"].items(), key=lambda x: -x[1]))
         print(f"  CPU share per stage: {shares}")
     peer_script = os.path.join(SHARED, "bench", "datatrove_run_baseline.py")
     if os.path.exists(args.peer) and os.path.exists(peer_script):
+        sample, n, size = os.path.join(args.dir, f"peer-sample-{args.docs}-{args.peer_mb:g}mb.jsonl"), 0, 0
+        with open(corpus, "rb") as src, open(sample, "wb") as dst:
+            for line in src:  # whole lines only, up to --peer-mb
+                if n and size + len(line) > args.peer_mb * 1e6:
+                    break
+                dst.write(line)
+                n, size = n + 1, size + len(line)
         out = os.path.join(args.dir, "peer-out")
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run(["/usr/bin/time", "-v", args.peer, peer_script, corpus, out, "--quality", "c4",
-                        "--lid-label-only"], check=True, capture_output=True)
+        res = subprocess.run(["/usr/bin/time", "-v", args.peer, peer_script, sample, out, "--quality", "c4",
+                              "--lid-label-only"], capture_output=True, text=True)
+        if res.returncode:
+            sys.exit(res.stderr)
+        tv = {k.strip(): v.strip() for k, _, v in (ln.rpartition(": ") for ln in res.stderr.splitlines())}
         with open(os.path.join(out, "report.json"), encoding="utf-8") as fh:
             rep = json.load(fh)
-        print("datatrove peer:", json.dumps(rep)[:600])
+        # task_cpu_s is measured inside every task (workers included); user+sys of /usr/bin/time as fallback
+        cpu = rep["total"].get("task_cpu_s") or float(tv["User time (seconds)"]) + float(tv["System time (seconds)"])
+        peer = size / 1e6 / cpu
+        ours = rates.get(1, next(iter(rates.values())))
+        print(f"datatrove peer on the first {size / 1e6:.1f} MB ({n} documents): {peer:.3f} MB/s per core "
+              f"(CPU {cpu:.1f} s), peak RSS {int(tv['Maximum resident set size (kbytes)']) / 1024:.0f} MB; "
+              f"ours / peer = {ours / peer:.1f}x")
     else:
         print("datatrove peer: not run (no virtualenv at --peer; see ../shared/bench/README.md)")
     return 0

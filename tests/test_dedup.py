@@ -9,7 +9,7 @@ import pytest
 import xxhash
 
 from pipeline.config import DedupConfig
-from pipeline.dedup import MinHasher, Segment, exact_hash, keys_for_documents, resolve, shingle_hashes, tokens
+from pipeline.dedup import MinHasher, Segment, exact_hash, keys_for_documents, resolve, shingle_hashes, tokenize, tokens
 from pipeline.model import Document, Paragraph, Sentence
 
 WORDS = ("council river storm school road rain family shelter crew resident bridge minister union "
@@ -46,8 +46,7 @@ def test_estimator_tracks_true_jaccard(backend):
 
 def test_numpy_signatures_equal_datasketch():
     from datasketch import MinHash
-    texts = [tokens(t)[1] for t in BASE] + [""]
-    flat, offsets, _ = shingle_hashes(texts, 3)
+    flat, offsets = shingle_hashes(tokenize(BASE + [""]), 3)
     ours = MinHasher("numpy", 128, 7).signatures(flat, offsets)
     lib = MinHasher("datasketch", 128, 7).signatures(flat, offsets)
     assert np.array_equal(ours, lib)
@@ -58,23 +57,33 @@ def test_numpy_signatures_equal_datasketch():
 
 
 def test_shingles_are_token_ngrams_hashed_by_content():
-    flat, offsets, ntok = shingle_hashes(["the council said", "a b c d", "the council said", "x"], 3)
-    assert list(ntok) == [3, 4, 3, 1]
-    assert list(np.diff(offsets.astype(np.int64))) == [1, 2, 1, 1]
-    assert flat[0] == flat[3] and flat[1] != flat[2]      # same span text, same hash
-    again, _, _ = shingle_hashes(["a b c d"], 3)
-    assert list(again) == list(flat[1:3])                 # independent of position in the buffer
+    toks = tokenize(["The council said", "a b c d", "the COUNCIL, said!", "x", "", "--"])
+    assert list(toks.ntok) == [3, 4, 3, 1, 0, 0]
+    flat, offsets = shingle_hashes(toks, 3)
+    assert list(np.diff(offsets.astype(np.int64))) == [1, 2, 1, 1, 0, 0]
+    assert flat[0] == flat[3] and flat[1] != flat[2]      # same normalised tokens, same hash
+    again, _ = shingle_hashes(tokenize(["a b c d"]), 3)
+    assert list(again) == list(flat[1:3])                 # independent of position in the batch
+    swapped, _ = shingle_hashes(tokenize(["said council the"]), 3)
+    assert swapped[0] != flat[0]                          # order matters
 
 
 def test_normalised_exact_hash():
     assert exact_hash("The U.S. says, “no”!") == exact_hash("the us says no")
     assert exact_hash("Der Rhein") != exact_hash("Der Main")
+    assert exact_hash("ab c") == exact_hash("a bc")       # only word characters count
+    toks = tokenize(["Der Rhein.", "Der Main!"])
+    assert toks.exact(0, 2) == exact_hash("derrheindermain")   # joined texts
 
 
-def test_cjk_tokens_are_characters():
+def test_tokens_in_several_scripts():
     norm, toks, cjk = tokens("经过一年的改造，市中心公园于周六重新向市民开放。")
-    assert cjk and toks.split()[:5] == list("经过一年的") and norm == toks.replace(" ", "")
-    assert tokens("The U.S. says, no!") == ("theussaysno", "the u s says no", False)
+    assert cjk and toks[:5] == list("经过一年的") and norm == "".join(toks)
+    assert tokens("The U.S. says, no!") == ("theussaysno", ["the", "u", "s", "says", "no"], False)
+    # combining marks stay inside their word (Devanagari vowel signs, Arabic harakat)
+    assert tokens("हिन्दी भाषा")[1] == ["हिन्दी", "भाषा"]
+    assert tokens("Привет, МИР")[1] == ["привет", "мир"]
+    assert tokens("مَرْحَبًا بِكُم")[1] == ["مَرْحَبًا", "بِكُم"]
 
 
 def _doc(doc_id, file, pos, paras, lang="en"):
