@@ -57,6 +57,11 @@ def tables() -> dict:
         cjk = np.isin(script, [SCRIPT_NAMES.index("cjk") + 1, SCRIPT_NAMES.index("thai") + 1])
         packed[:LIMIT] |= cjk.astype(np.uint32) << 23
         _T["packed"] = packed
+        # Character classes for language ID, over every code point: letter (bit 0), space
+        # (bit 1), script (bits 4-7).
+        classes = np.zeros(0x110000, dtype=np.uint8)
+        classes[:LIMIT] = _T["letter"] | (_T["space"].astype(np.uint8) << 1) | (script << 4)
+        _T["classes"] = classes
     return _T
 
 

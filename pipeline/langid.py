@@ -21,6 +21,9 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
+
+from . import chars
 from .config import LangidConfig
 from .model import Document
 
@@ -38,6 +41,81 @@ for group in _CONFUSABLE:
 _SHORT_ONLY = {"ru", "uk", "be", "bg", "mk"}
 
 _WS = re.compile(r"\s+")
+
+# Frequent function words. Only the words of one language that no other list has are used
+# (``_exclusive``), and never single letters: "die" is German, "the" English, but "de", "la", "que"
+# or "a" say nothing. A sentence with at least two of its document language's words and twice as
+# many as of any other language is in its document's language without asking a detector.
+FUNCTION_WORDS = {
+    "en": "the of and to in is was that for with as on by at from his her this which have has had were are "
+          "been would will their they there not but an it its who said also after",
+    "de": "der die das und ist nicht mit den dem des sich auf für ein eine einen einem einer auch wird wurde "
+          "sind war hat haben nach bei aus wie oder noch nur über zum zur vom an in was will um da er als also",
+    "fr": "le la les de des est une dans pour qui que sur avec sont pas par ont été aux cette ces mais ou leur "
+          "elle il ils du au plus son sa ses aussi entre non en",
+    "es": "el la los las de del que en una por con para es se su sus al como más pero fue ha han este esta "
+          "está sobre entre también sin cuando muy hasta desde no son te",
+    "it": "il la le gli dei delle della del che di per con una sono è non nel nella alla anche come più ha "
+          "questo questa stato dal dalla sul sulla degli tra in al da",
+    "pt": "o a os as de do da dos das que em um uma para com não por se no na nos nas ao pelo pela foi são mais "
+          "como também seu sua está entre sobre desde ou te",
+    "nl": "de het een van en is dat op te zijn voor met niet aan er ook als bij door werd om nog maar wordt "
+          "naar uit in",
+    # Words Russian shares with Ukrainian or Bulgarian (не, на, за, по, для, так, или ...) are left out:
+    # a long Ukrainian sentence in a Russian document is foreign.
+    "ru": "что как это из его её их был была было были быть только уже бы же когда который которые также "
+          "ещё этого этом",
+    "ar": "في من على إلى عن أن التي الذي هذا هذه مع كان قد بين ذلك كما بعد لا ما وقد إن حيث عند",
+}
+_FW_LANGS = sorted(FUNCTION_WORDS)
+
+
+def _exclusive() -> dict[str, set[str]]:
+    sets = {lang: {w for w in words.split() if len(w) > 1} for lang, words in FUNCTION_WORDS.items()}
+    return {lang: s - set().union(*(o for other, o in sets.items() if other != lang)) for lang, s in sets.items()}
+
+
+@lru_cache(maxsize=1)
+def _fw_table() -> tuple[np.ndarray, np.ndarray, int]:
+    """A direct-mapped lookup table of the exclusive function words: (keys by bucket, language
+    index in _FW_LANGS by bucket, -1 = empty; longest word). Buckets are the key's top bits, sized
+    so that no two words share one."""
+    words = [(w, _FW_LANGS.index(lang)) for lang, ws in sorted(_exclusive().items()) for w in sorted(ws)]
+    longest = max(len(w) for w, _ in words)
+    keys = []
+    for w, _ in words:
+        cps = np.frombuffer(w.encode("utf-32-le"), np.uint32)
+        keys.append(_token_keys(cps, np.array([0]), np.array([len(cps)]))[0])
+    keys = np.array(keys, np.uint64)
+    bits = 12
+    while len(np.unique(keys >> np.uint64(64 - bits))) < len(keys):
+        bits += 1
+    table = np.zeros(1 << bits, np.uint64)
+    lang = np.full(1 << bits, -1, np.int8)
+    table[keys >> np.uint64(64 - bits)] = keys
+    lang[keys >> np.uint64(64 - bits)] = [i for _, i in words]
+    return table, lang, longest
+
+
+def _token_keys(low: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A 64-bit key per token from its lower-case code points ``low[start:start+length]``."""
+    key = lengths.astype(np.uint64)
+    power = np.uint64(1)
+    with np.errstate(over="ignore"):
+        for k in range(int(lengths.max()) if len(lengths) else 0):
+            power *= np.uint64(0x100000001B3)
+            c = low[np.minimum(starts + k, len(low) - 1)].astype(np.uint64) * (lengths > k)
+            key += c * power
+        return _fmix64(key)
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint64(33))
+        h = h * np.uint64(0xFF51AFD7ED558CCD)
+        h = h ^ (h >> np.uint64(33))
+        h = h * np.uint64(0xC4CEB9FE1A85EC53)
+        return h ^ (h >> np.uint64(33))
 
 
 @lru_cache(maxsize=4096)
@@ -163,75 +241,136 @@ def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     return docs
 
 
-_SCRIPTS = {
-    "latin": re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
-    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
-    "greek": re.compile(r"[\u0370-\u03ff]"),
-    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
-    "hebrew": re.compile(r"[\u0590-\u05ff]"),
-    "cjk": re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"),
-    "devanagari": re.compile(r"[\u0900-\u097f]"),
-    "thai": re.compile(r"[\u0e00-\u0e7f]"),
-}
+def _judgements(docs: list[Document], cfg: LangidConfig) -> list[tuple]:
+    """The live sentences of the documents whose language is known, in order, with their
+    judgement: (document, paragraph, sentence, kind, letters). Character counts come from one numpy pass
+    over a batch of documents (code-point tables), not a regex per sentence.
 
-
-_SCRIPT_NAMES = list(_SCRIPTS)
-_TABLES: list = []
-
-
-def _tables():
-    """Per code point: is it a letter, which script (index in _SCRIPT_NAMES + 1, or 0), is it
-    whitespace. Built once per process from str.isalpha and the script ranges."""
-    if not _TABLES:
-        import numpy as np
-        chars = "".join(map(chr, range(0x30000)))
-        letter = np.frombuffer(bytes(ch.isalpha() for ch in chars), dtype=bool)
-        space = np.frombuffer(bytes(ch.isspace() for ch in chars), dtype=bool)
-        script = np.zeros(0x30000, dtype=np.uint8)
-        for i, name in enumerate(_SCRIPT_NAMES):
-            for m in _SCRIPTS[name].finditer(chars):
-                script[m.start()] = i + 1
-        _TABLES[:] = [letter, space, script]
-    return _TABLES
-
-
-def _char_counts(text: str):
-    """(document script, prefix sums) over the text's code points. Columns of the (n+1, 4) sums:
-    letters, non-space characters, letters of the document's main script, CJK characters; a
-    count over text[a:b] is cum[b] - cum[a]."""
-    import numpy as np
-    letter, space, script = _tables()
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    cps = np.minimum(cps, 0x2FFFF)
-    sc = script[cps]
-    per_script = np.bincount(sc, minlength=len(_SCRIPT_NAMES) + 1)[1:]
-    main = int(per_script.argmax()) if per_script.any() else -1
-    cum = np.zeros((len(cps) + 1, 4), dtype=np.int64)
-    cum[1:, 0] = letter[cps]
-    cum[1:, 1] = ~space[cps]
-    if main >= 0:
-        cum[1:, 2] = sc == main + 1
-    cum[1:, 3] = sc == _SCRIPT_NAMES.index("cjk") + 1
-    np.cumsum(cum, axis=0, out=cum)
-    return (_SCRIPT_NAMES[main] if main >= 0 else None), cum
-
-
-def _judgement(text: str, letters: int, nonspace: int, own: int | None, cjk: int,
-               cfg: LangidConfig) -> str | None:
-    """'script': written in another script than its document (judged even when short);
+    Kinds: 'script': written in another script than its document (judged even when short);
     'long': long enough for one confident detector; 'short': needs both detectors, very sure;
-    None: too short, or mostly digits and symbols (numbers, code, tables).
-    ``own`` is the number of letters in the document's script (None: no document script)."""
-    if letters < 4 or letters < 0.6 * nonspace:
+    'native': long or short, but its function words say it is in its document's language;
+    None: too short, or mostly digits and symbols (numbers, code, tables)."""
+    t = chars.tables()
+    n_scripts = len(chars.SCRIPT_NAMES) + 1
+    cjk_code = chars.SCRIPT_NAMES.index("cjk") + 1
+    todo = [d for d in docs if d.reason is None and d.lang != "und"]
+    out = []
+    for lo in range(0, len(todo), 2000):             # bounded buffers: 2,000 documents at a time
+        batch = todo[lo:lo + 2000]
+        cps, offsets = chars.code_points([d.text for d in batch])
+        cls = t["classes"][cps]
+        letter = (cls & 1).astype(bool)
+        space = (cls & 2).astype(bool)
+        sc = cls >> 4
+        lengths = np.diff(offsets)
+        doc_of = np.repeat(np.arange(len(batch), dtype=np.int32), lengths)
+        per_script = np.bincount(np.repeat(np.arange(0, len(batch) * n_scripts, n_scripts, dtype=np.int32), lengths) + sc,
+                                 minlength=len(batch) * n_scripts)
+        per_script = per_script.reshape(len(batch), n_scripts)[:, 1:]
+        main = np.where(per_script.any(axis=1), per_script.argmax(axis=1) + 1, -1)
+        word_start = ~space
+        word_start[1:] &= space[:-1]
+        spans, where = [], []
+        for k, d in enumerate(batch):
+            base = int(offsets[k])
+            for p in d.paragraphs:
+                for s in p.sentences:
+                    if s.reason is None:
+                        a = base + p.start + s.start
+                        spans.append((a, base + p.start + s.end))
+                        where.append((k, p, s))
+        if not spans:
+            continue
+        se = np.array(spans, dtype=np.int64)
+
+        empty = se[:, 1] <= se[:, 0]
+        bounds = se.ravel()
+
+        def span_sums(x):
+            # spans are sorted and do not overlap: one reduceat over their bounds
+            r = np.add.reduceat(np.r_[x, False].view(np.uint8), bounds, dtype=np.int32)[::2]
+            r[empty] = 0
+            return r
+
+        letters, nonspace, words = span_sums(letter), span_sums(~space), span_sums(word_start)
+        own, cjk = span_sums(sc == main[doc_of]), span_sums(sc == cjk_code)
+        # a word that starts at the sentence's first character after a non-space counts too
+        first_cont = ~space[np.minimum(se[:, 0], len(space) - 1)] & (se[:, 0] > 0)
+        first_cont &= ~space[np.maximum(se[:, 0] - 1, 0)]
+        words = words + (first_cont & (se[:, 1] > se[:, 0]))
+        has_script = main[[k for k, _, _ in where]] >= 0
+        kind = np.full(len(spans), 0, np.int8)           # 0 none, 1 script, 2 long, 3 short
+        ok = (letters >= 4) & (letters >= 0.6 * nonspace)
+        other_script = has_script & (own < 0.2 * letters)
+        kind[ok & other_script & ((cjk > 0) | (words >= 2))] = 1
+        rest = ok & ~other_script
+        long_ = rest & (letters >= cfg.sentence_min_chars) & ((cjk > 0) | (words >= cfg.sentence_min_words))
+        kind[long_] = 2
+        short = rest & ~long_ & (((words >= 3) & (letters >= 12)) | ((cjk > 0) & (letters >= 6)))
+        kind[short] = 3
+        if cfg.function_words:
+            kind[(kind >= 2) & _native(cps, offsets, se, [batch[k].lang for k, _, _ in where])] = 4
+        names = (None, "script", "long", "short", "native")
+        out += [(batch[k], p, s, names[kd], n) for (k, p, s), kd, n in zip(where, kind.tolist(), letters.tolist())]
+    return out
+
+
+def _native(cps: np.ndarray, offsets: np.ndarray, se: np.ndarray, langs: list[str]) -> np.ndarray:
+    """Per sentence span: does it have 2+ distinct exclusive function words of its document's
+    language, and at least twice as many as of all other languages together?"""
+    packed = chars.tables()["packed"][cps]
+    word = (packed & np.uint32(1 << 22)).astype(bool)
+    low = packed & np.uint32(0x1FFFFF)
+    prev = np.r_[False, word[:-1]]
+    nxt = np.r_[word[1:], False]
+    prev[offsets[:-1]] = False                  # no token runs across documents
+    nxt[np.maximum(offsets[1:] - 1, 0)] = False
+    starts = np.flatnonzero(word & ~prev)
+    lengths = np.flatnonzero(word & ~nxt) + 1 - starts
+    table, table_lang, longest = _fw_table()
+    small = (lengths >= 2) & (lengths <= longest)
+    starts, lengths = starts[small], lengths[small]
+    keys = _token_keys(low, starts, lengths)
+    bucket = keys >> np.uint64(64 - (len(table).bit_length() - 1))
+    hit = table[bucket] == keys
+    starts, bucket = starts[hit], bucket[hit].astype(np.int64)
+    sid = np.searchsorted(se[:, 0], starts, side="right") - 1
+    inside = (sid >= 0) & (starts < se[np.maximum(sid, 0), 1])
+    # distinct words per sentence: "to ... to" is one English word
+    pairs = np.unique(sid[inside] * len(table) + bucket[inside])
+    sid, tok_lang = pairs // len(table), table_lang[pairs % len(table)]
+    doc_lang = np.array([_FW_LANGS.index(x) if x in FUNCTION_WORDS else -1 for x in langs], np.int8)
+    same = tok_lang == doc_lang[sid]
+    own = np.bincount(sid[same], minlength=len(se))
+    other = np.bincount(sid[~same], minlength=len(se))
+    return (doc_lang >= 0) & (own >= 2) & (own >= 2 * other)
+
+
+def _foreign(text: str, kind: str, letters: int, doc_lang: str, primary: Backend, confirm: Backend | None,
+             cfg: LangidConfig) -> tuple[str, float] | None:
+    """(language, score) when the sentence is confidently in another language than its document."""
+    lang, score = primary.detect(text)
+    short = kind != "long" or letters < 80
+    if lang == "und" or _same_language(lang, doc_lang, short):
         return None
-    words = len(text.split())
-    if own is not None and own < 0.2 * letters:
-        return "script" if cjk or words >= 2 else None
-    if letters >= cfg.sentence_min_chars and (cjk or words >= cfg.sentence_min_words):
-        return "long"
-    if words >= 3 and letters >= 12 or cjk and letters >= 6:
-        return "short"
-    return None
+    need = cfg.sentence_min_score if kind != "short" else cfg.short_sentence_min_score
+    if score < need:
+        return None
+    if confirm is not None or kind == "short":
+        other = confirm or get_backend("fasttext" if cfg.backend != "fasttext" else "cld2")
+        lang2, score2 = other.detect(text)
+        if lang2 != lang and not _same_language(lang2, lang, True):
+            return None
+        if _same_language(lang2, doc_lang, short) or (kind == "short" and score2 < need):
+            return None
+        score = min(score, score2)
+    return lang, score
+
+
+def _mark(s, lang: str, score: float, doc_lang: str, **extra) -> None:
+    s.reason = "foreign_language"
+    s.lang, s.score = lang, round(score, 4)
+    s.detail = json.dumps({"lang": lang, "score": s.score, "doc_lang": doc_lang, **extra}, sort_keys=True)
 
 
 def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
@@ -239,49 +378,26 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     primary = get_backend(cfg.backend, cfg.langdetect_seed)
     confirm = None if cfg.confirm_backend in ("none", cfg.backend) else get_backend(
         cfg.confirm_backend, cfg.langdetect_seed)
-    for d in docs:
-        if d.reason is not None or d.lang == "und":
+    sentences = _judgements(docs, cfg)
+    judged, langs = 0, set()
+    for i, (d, p, s, kind, letters) in enumerate(sentences):
+        if kind == "native":
+            judged += 1
+        elif kind is not None:
+            judged += 1
+            found = _foreign(p.text[s.start:s.end], kind, letters, d.lang, primary, confirm, cfg)
+            if found:
+                _mark(s, found[0], found[1], d.lang)
+                langs.add(found[0])
+        if i + 1 < len(sentences) and sentences[i + 1][1] is p:
             continue
-        doc_script, cum = _char_counts(d.text)
-        for p in d.paragraphs:
-            judged, foreign_langs = 0, set()
-            for s in p.sentences:
-                if s.reason:
-                    continue
-                text = p.text[s.start:s.end]
-                letters, nonspace, own, cjk = (cum[p.start + s.end] - cum[p.start + s.start]).tolist()
-                kind = _judgement(text, letters, nonspace, own if doc_script else None, cjk, cfg)
-                if kind is None:
-                    continue
-                judged += 1
-                lang, score = primary.detect(text)
-                short = kind != "long" or letters < 80
-                if lang == "und" or _same_language(lang, d.lang, short):
-                    continue
-                need = cfg.sentence_min_score if kind != "short" else cfg.short_sentence_min_score
-                if score < need:
-                    continue
-                if confirm is not None or kind == "short":
-                    other = confirm or get_backend("fasttext" if cfg.backend != "fasttext" else "cld2")
-                    lang2, score2 = other.detect(text)
-                    if lang2 != lang and not _same_language(lang2, lang, True):
-                        continue
-                    if _same_language(lang2, d.lang, short) or (kind == "short" and score2 < need):
-                        continue
-                    score = min(score, score2)
-                s.reason = "foreign_language"
-                s.lang, s.score = lang, round(score, 4)
-                s.detail = json.dumps({"lang": lang, "score": s.score, "doc_lang": d.lang}, sort_keys=True)
-                foreign_langs.add(lang)
-            # A paragraph whose judged sentences are all foreign in one language: the short
-            # sentences in it (a dateline, "Foto: EFE.") belong to the same foreign passage.
-            flagged = [s for s in p.sentences if s.reason == "foreign_language"]
-            if judged and len(flagged) == judged and len(foreign_langs) == 1 and len(flagged) < len(p.sentences):
-                lang = next(iter(foreign_langs))
-                for s in p.sentences:
-                    if s.reason is None:
-                        s.reason = "foreign_language"
-                        s.lang, s.score = lang, flagged[0].score
-                        s.detail = json.dumps({"lang": lang, "score": s.score, "doc_lang": d.lang,
-                                               "context": "paragraph"}, sort_keys=True)
+        # End of a paragraph. When all its judged sentences are foreign in one language, the
+        # short sentences in it (a dateline, "Foto: EFE.") belong to the same foreign passage.
+        flagged = [x for x in p.sentences if x.reason == "foreign_language"]
+        if judged and len(flagged) == judged and len(langs) == 1 and len(flagged) < len(p.sentences):
+            lang = next(iter(langs))
+            for x in p.sentences:
+                if x.reason is None:
+                    _mark(x, lang, flagged[0].score, d.lang, context="paragraph")
+        judged, langs = 0, set()
     return docs

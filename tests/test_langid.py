@@ -101,3 +101,36 @@ def test_c1_controls_do_not_hide_a_foreign_sentence():
                        "Roads into the town centre remained closed on Tuesday morning.", RepairConfig()).text
     assert "l’action" in text
     assert _flagged(_doc(text)) == [("Ils comportent un descriptif détaillé de l’action qui a été menée.", "fr")]
+
+
+def test_function_words_shortcut_skips_the_detectors_only_for_native_sentences(monkeypatch):
+    """Sentences with two or more function words only their document's language has do not reach
+    the detectors; foreign sentences still do, and the result is the same as without the shortcut."""
+    from pipeline import langid
+    calls = []
+    real = langid.Cld2Backend.detect
+    monkeypatch.setattr(langid.Cld2Backend, "detect", lambda self, text: calls.append(text) or real(self, text))
+    text = (f"{SENTENCES['en']} {SENTENCES['es']} The council has opened two shelters for the families who "
+            f"cannot return to their homes.\n\n{SENTENCES['fr']}\n\nIt was the wettest month on record in "
+            "the region, and the river is still rising.")
+    d = _doc(text)
+    with_shortcut = _flagged(d)
+    sentence_calls = [c.strip() for c in calls if c != d.text]
+    assert SENTENCES["en"] not in sentence_calls                  # native: the, had, from ...
+    assert SENTENCES["es"] in sentence_calls and SENTENCES["fr"] in sentence_calls
+    assert with_shortcut == [(SENTENCES["es"], "es"), (SENTENCES["fr"], "fr")]
+    d2 = Document("d", text, "d", (0, 0), "{}")
+    detect_documents([d2], LangidConfig(function_words=False))
+    segment_document(d2, SegmentConfig())
+    detect_sentences([d2], LangidConfig(function_words=False))
+    assert _flagged(d2) == with_shortcut
+
+
+def test_function_words_are_exclusive_to_one_language():
+    from pipeline.langid import _exclusive
+    excl = _exclusive()
+    assert "the" in excl["en"] and "der" in excl["de"] and "что" in excl["ru"]
+    assert "не" not in excl["ru"]       # shared with Ukrainian and Bulgarian
+    for shared in ("de", "la", "que", "a", "en", "il", "in", "no", "para"):
+        assert not any(shared in words for words in excl.values()), shared
+    assert all(len(w) > 1 for words in excl.values() for w in words)
