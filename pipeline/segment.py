@@ -18,9 +18,10 @@ _LINE_RE = re.compile(r"[^\n]*\n?")
 # Regex fallback splitter: end punctuation (+ closing quotes/brackets), then space or CJK end mark.
 _REGEX_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+|(?<=[。！？!?])[」』”’）)]*\s*")
 
-_DE_ORDINAL = re.compile(r"(?:^|\s)\d{1,2}\.\s*$")
-_FR_TITLE = re.compile(r"(?:^|\s)(?:M|MM|Mme|Mlle|Me|Dr|Pr)\.\s*$")
-_INITIAL = re.compile(r"(?:^|\s)\p{Lu}\.\s*$".replace(r"\p{Lu}", "[A-ZÀ-ÖØ-ÞА-ЯЁ]"))
+# Matched against the last whitespace-separated token of the piece before a split.
+_DE_ORDINAL = re.compile(r"\d{1,2}\.")
+_FR_TITLE = re.compile(r"(?:M|MM|Mme|Mlle|Me|Dr|Pr)\.")
+_INITIAL = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯЁ]\.")
 # (?<!...) lets a match start only where a run of spaces/quotes starts, and the possessive
 # quantifiers never give characters back: linear even under search() on a megabyte of spaces.
 _STARTS_LOWER = re.compile(r"(?<![\s\"'“‘«(])\s*+[\"'“‘«(]*+[a-zß-öø-ÿа-яё]")
@@ -52,13 +53,15 @@ def _split_line(line: str, lang: str, splitter: str) -> list[str]:
 def _should_merge(prev: str, nxt: str, lang: str) -> bool:
     if _STARTS_LOWER.match(nxt):
         return True
-    if lang == "de" and _DE_ORDINAL.search(prev) and _GERMAN_NEXT.match(nxt):
+    words = prev.rsplit(None, 1)        # scans from the end only
+    if not words:
+        return False
+    last = words[-1]
+    if lang == "de" and _DE_ORDINAL.fullmatch(last) and _GERMAN_NEXT.match(nxt):
         return True
-    if lang == "fr" and _FR_TITLE.search(prev):
+    if lang == "fr" and _FR_TITLE.fullmatch(last):
         return True
-    if _INITIAL.search(prev) and len(prev.split()) > 1:
-        return True
-    return False
+    return len(words) > 1 and _INITIAL.fullmatch(last) is not None
 
 
 def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[tuple[int, int]]:
