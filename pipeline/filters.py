@@ -149,7 +149,7 @@ class TruncatedFilter(ParagraphFilter):
         n = ended = 0
         for p in doc.paragraphs:
             t = _strip_closers(p.text)
-            if len(t.split()) < 8 and len(t) < 40 or _BULLET_RE.match(p.text):
+            if len(t) < 40 and len(t.split()) < 8 or _BULLET_RE.match(p.text):
                 continue
             n += 1
             ended += t[-1:] in TERMINAL or t[-1:] == ":"
@@ -250,7 +250,7 @@ class BylineFilter(ParagraphFilter):
 
     def judge(self, doc, p):
         text = p.text.strip()
-        if "\n" in text or len(text.split()) > self.cfg.max_words:
+        if "\n" in text or len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
             return []
         for rule, rx in BYLINE_PATTERNS:
             if rx.match(text):
