@@ -44,9 +44,11 @@ def docs_to_table(docs: list[Document]) -> pa.Table:
         cols["reason"].append(d.reason)
         cols["detail"].append(d.detail)
         cols["extra"].append(json.dumps(d.extra_ledger, ensure_ascii=False) if d.extra_ledger else None)
+        # Sentences matter to the second phase only where one was removed (kept text, ledger rows).
         cols["paras"].append(json.dumps(
             [[p.idx, p.start, len(p.text), p.reason, p.detail,
-              [[s.start, s.end, s.reason, s.detail, s.lang, s.score] for s in p.sentences]]
+              [[s.start, s.end, s.reason, s.detail, s.lang, s.score] for s in p.sentences]
+              if any(s.reason for s in p.sentences) else []]
              for p in d.paragraphs], ensure_ascii=False, separators=(",", ":")))
     return pa.Table.from_pydict(cols, schema=STAGE1_SCHEMA)
 
