@@ -404,6 +404,7 @@ class _Corpus:
         self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
         self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
         self._headers: dict = {}
+        self._row: dict = {}       # one reusable read buffer per segment size
 
     def __len__(self):
         return int(self.offsets[-1])
@@ -421,14 +422,21 @@ class _Corpus:
                 self._headers[key] = (path, fh.tell(), shape)
         return self._headers[key]
 
-    def band(self, b: int, idx: np.ndarray) -> np.ndarray:
+    def band(self, b: int, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Band ``b`` hashes of the items ``idx`` (sorted global ids). Each segment's band is one
         contiguous plain read, so no mapped pages accumulate in this process."""
-        out = np.empty(len(idx), dtype=np.uint64)
+        out = np.empty(len(idx), dtype=np.uint64) if out is None else out
         for i, lo, hi in self._runs(idx):
             path, off, shape = self._npy(i, ".bands.npy")
-            row = np.fromfile(path, dtype=np.uint64, count=shape[1], offset=off + b * shape[1] * 8)
-            out[lo:hi] = row[idx[lo:hi] - self.offsets[i]]
+            row = self._row.get(shape[1])
+            if row is None:
+                row = self._row[shape[1]] = np.empty(shape[1], np.uint64)
+            with open(path, "rb") as fh:
+                fh.seek(off + b * shape[1] * 8)
+                if fh.readinto(memoryview(row).cast("B")) != shape[1] * 8:
+                    raise OSError(f"{path}: band {b} is incomplete")
+            local = np.subtract(idx[lo:hi], self.offsets[i])
+            np.take(row, local, out=out[lo:hi])
         return out
 
     def _runs(self, sorted_idx: np.ndarray):
@@ -481,19 +489,44 @@ def _rank(c: _Corpus, idx: np.ndarray, keep: str) -> np.ndarray:
     return idx[order]
 
 
-def _runs_of_equal(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class _Workspace:
+    """Reusable arrays for the per-band passes: fresh multi-megabyte arrays are mapped and zeroed
+    by the kernel on every allocation, which made the barrier superlinear in its input."""
+
+    def __init__(self):
+        self._bufs: dict = {}
+
+    def get(self, name: str, n: int, dtype) -> np.ndarray:
+        buf = self._bufs.get(name)
+        if buf is None or len(buf) < n or buf.dtype != dtype:
+            buf = self._bufs[name] = np.empty(n, dtype)
+        return buf[:n]
+
+    def arange(self, n: int) -> np.ndarray:
+        buf = self._bufs.get("arange")
+        if buf is None or len(buf) < n:
+            buf = self._bufs["arange"] = np.arange(n, dtype=np.uint64)
+        return buf[:n]
+
+
+def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For uint64 ``values`` (any order): (head position, member position) of every value that
     repeats an earlier-ranked one, where a position is the value's index (its rank). Values are
     packed with their position into one uint64 and sorted by value alone (fast SIMD sort):
     a run of equal high bits is one bucket, and its first element is its best-ranked member.
     The low bits of the value are sacrificed; a spurious bucket only adds a candidate pair,
     which verification or an exact comparison removes."""
+    ws = ws or _Workspace()
     n = len(values)
-    bits = max(1, int(n - 1).bit_length())
-    mask = np.uint64((1 << bits) - 1)
-    packed = np.sort((values >> np.uint64(bits) << np.uint64(bits)) | np.arange(n, dtype=np.uint64))
-    hi = packed >> np.uint64(bits)
-    same = np.flatnonzero(hi[1:] == hi[:-1]) + 1
+    bits = np.uint64(max(1, int(n - 1).bit_length()))
+    mask = np.uint64((1 << int(bits)) - 1)
+    packed = ws.get("packed", n, np.uint64)
+    np.right_shift(values, bits, out=packed)
+    np.left_shift(packed, bits, out=packed)
+    np.bitwise_or(packed, ws.arange(n), out=packed)
+    packed.sort()
+    hi = np.right_shift(packed, bits, out=ws.get("hi", n, np.uint64))
+    same = np.flatnonzero(np.equal(hi[1:], hi[:-1], out=ws.get("eq", max(0, n - 1), bool))) + 1
     if not len(same):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     # Consecutive repeats form one run; its head is the element just before the run's first repeat.
@@ -527,8 +560,10 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
         to_rank = np.argsort(rank[cand_sorted], kind="stable")
         in_rank = cand_sorted[to_rank]              # == cand, best first
         edges = []
+        ws = _Workspace()
         for b in range(bands):
-            head, mem = _runs_of_equal(c.band(b, cand_sorted)[to_rank])
+            band = c.band(b, cand_sorted, out=ws.get("band", len(cand_sorted), np.uint64))
+            head, mem = _runs_of_equal(np.take(band, to_rank, out=ws.get("ranked", len(to_rank), np.uint64)), ws)
             if len(mem):
                 edges.append(np.stack([in_rank[head], in_rank[mem]], axis=1))
         if edges:
