@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -376,7 +377,55 @@ class Segment:
         return self.shard < 0
 
 
-class _Corpus:
+class _BandReader:
+    """Reads one LSH band of chosen items across segments (each segment's band is one contiguous
+    plain read, so no mapped pages accumulate)."""
+
+    def __init__(self, bases: list[str], sizes: np.ndarray):
+        self.bases = bases
+        self.sizes = sizes
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        self._headers: dict = {}
+        self._row: dict = {}       # one reusable read buffer per segment size
+
+    def _npy(self, i: int, suffix: str) -> tuple[str, int, tuple]:
+        """(path, data offset, shape) of a segment's .npy file, header read once."""
+        key = (i, suffix)
+        if key not in self._headers:
+            path = self.bases[i] + suffix
+            with open(path, "rb") as fh:
+                major, _minor = np.lib.format.read_magic(fh)
+                read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                               else np.lib.format.read_array_header_2_0)
+                shape, _fortran, _dtype = read_header(fh)
+                self._headers[key] = (path, fh.tell(), shape)
+        return self._headers[key]
+
+    def _runs(self, sorted_idx: np.ndarray):
+        """(segment, start, end) of the runs of ``sorted_idx`` that fall in each segment."""
+        cuts = np.searchsorted(sorted_idx, self.offsets)
+        for i in range(len(self.bases)):
+            if cuts[i] < cuts[i + 1]:
+                yield i, cuts[i], cuts[i + 1]
+
+    def band(self, b: int, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Band ``b`` hashes of the items ``idx`` (sorted global ids)."""
+        out = np.empty(len(idx), dtype=np.uint64) if out is None else out
+        for i, lo, hi in self._runs(idx):
+            path, off, shape = self._npy(i, ".bands.npy")
+            row = self._row.get(shape[1])
+            if row is None:
+                row = self._row[shape[1]] = np.empty(shape[1], np.uint64)
+            with open(path, "rb") as fh:
+                fh.seek(off + b * shape[1] * 8)
+                if fh.readinto(memoryview(row).cast("B")) != shape[1] * 8:
+                    raise OSError(f"{path}: band {b} is incomplete")
+            local = np.subtract(idx[lo:hi], self.offsets[i])
+            np.take(row, local, out=out[lo:hi])
+        return out
+
+
+class _Corpus(_BandReader):
     """The small per-item columns of all segments, in one global numbering, plus lazy access to
     signatures, bands and doc ids by segment."""
 
@@ -385,8 +434,8 @@ class _Corpus:
         self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
         cols = ["kind", "file", "pos", "para", "length", "exact", "has_sig"]
         tabs = [pq.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
-        self.sizes = np.array([t.num_rows for t in tabs], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        _BandReader.__init__(self, [s.base for s in self.segments],
+                             np.array([t.num_rows for t in tabs], dtype=np.int64))
         cat = lambda name, dt: (np.concatenate([np.asarray(t.column(name).to_numpy(zero_copy_only=False), dt)
                                                 for t in tabs]) if tabs else np.zeros(0, dt))
         self.kind = cat("kind", np.int8)
@@ -403,67 +452,37 @@ class _Corpus:
         self.has_sig = cat("has_sig", bool)
         self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
         self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
-        self._headers: dict = {}
-        self._row: dict = {}       # one reusable read buffer per segment size
+
+        self.worker_cpu = 0.0      # CPU seconds of band passes run by workers
 
     def __len__(self):
         return int(self.offsets[-1])
 
-    def _npy(self, i: int, suffix: str) -> tuple[str, int, tuple]:
-        """(path, data offset, shape) of a segment's .npy file, header read once."""
-        key = (i, suffix)
-        if key not in self._headers:
-            path = self.segments[i].base + suffix
-            with open(path, "rb") as fh:
-                major, _minor = np.lib.format.read_magic(fh)
-                read_header = (np.lib.format.read_array_header_1_0 if major == 1
-                               else np.lib.format.read_array_header_2_0)
-                shape, _fortran, _dtype = read_header(fh)
-                self._headers[key] = (path, fh.tell(), shape)
-        return self._headers[key]
-
-    def band(self, b: int, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Band ``b`` hashes of the items ``idx`` (sorted global ids). Each segment's band is one
-        contiguous plain read, so no mapped pages accumulate in this process."""
-        out = np.empty(len(idx), dtype=np.uint64) if out is None else out
-        for i, lo, hi in self._runs(idx):
-            path, off, shape = self._npy(i, ".bands.npy")
-            row = self._row.get(shape[1])
-            if row is None:
-                row = self._row[shape[1]] = np.empty(shape[1], np.uint64)
-            with open(path, "rb") as fh:
-                fh.seek(off + b * shape[1] * 8)
-                if fh.readinto(memoryview(row).cast("B")) != shape[1] * 8:
-                    raise OSError(f"{path}: band {b} is incomplete")
-            local = np.subtract(idx[lo:hi], self.offsets[i])
-            np.take(row, local, out=out[lo:hi])
-        return out
-
-    def _runs(self, sorted_idx: np.ndarray):
-        """(segment, start, end) of the runs of ``sorted_idx`` that fall in each segment."""
-        cuts = np.searchsorted(sorted_idx, self.offsets)
-        for i in range(len(self.segments)):
-            if cuts[i] < cuts[i + 1]:
-                yield i, cuts[i], cuts[i + 1]
-
     def sigs(self, idx: np.ndarray) -> np.ndarray:
-        order = np.argsort(idx, kind="stable")
-        sidx = idx[order]
+        """Signatures of the items ``idx`` (sorted, unique global ids). A segment of which many
+        rows are wanted is read whole (one sequential read of a shard-sized file beats a page
+        fault per row); otherwise its rows are gathered from a memory map."""
         parts = []
-        for i, lo, hi in self._runs(sidx):
+        for i, lo, hi in self._runs(idx):
             path, off, shape = self._npy(i, ".sig.npy")
-            mm = np.memmap(path, dtype=np.uint32, mode="r", offset=off, shape=tuple(shape))
-            parts.append(np.array(mm[sidx[lo:hi] - self.offsets[i]]))
-            del mm
-        out = np.concatenate(parts) if parts else np.zeros((0, 0), np.uint32)
-        res = np.empty_like(out)
-        res[order] = out
-        return res
+            rows = idx[lo:hi] - self.offsets[i]
+            if (hi - lo) * 8 >= shape[0] and shape[0] <= (1 << 20):
+                whole = np.fromfile(path, dtype=np.uint32, count=shape[0] * shape[1], offset=off)
+                parts.append(whole.reshape(shape)[rows])
+            else:
+                mm = np.memmap(path, dtype=np.uint32, mode="r", offset=off, shape=tuple(shape))
+                parts.append(np.array(mm[rows]))
+                del mm
+        return np.concatenate(parts) if parts else np.zeros((0, 0), np.uint32)
 
     def jaccard(self, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+        """Estimated Jaccard of the pairs (a[i], b[i]); each item's signature is read once per chunk."""
         out = np.empty(len(a), dtype=np.float64)
         for i in range(0, len(a), chunk):
-            out[i:i + chunk] = (self.sigs(a[i:i + chunk]) == self.sigs(b[i:i + chunk])).mean(axis=1)
+            k = len(a[i:i + chunk])
+            ids, inv = np.unique(np.concatenate([a[i:i + chunk], b[i:i + chunk]]), return_inverse=True)
+            s = self.sigs(ids)
+            out[i:i + k] = np.count_nonzero(s[inv[:k]] == s[inv[k:]], axis=1) / s.shape[1]
         return out
 
     def doc_ids(self, idx: np.ndarray) -> dict[int, str]:
@@ -536,7 +555,33 @@ def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np
     return (packed[head] & mask).astype(np.int64), (packed[same] & mask).astype(np.int64)
 
 
-def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
+PARALLEL_MIN_ITEMS = 200_000     # smaller band passes are not worth shipping to workers
+
+
+def _band_edges(c, cand_sorted: np.ndarray, to_rank: np.ndarray, band_ids) -> np.ndarray:
+    """Candidate pairs (head, member) as global ids from the LSH bands ``band_ids``."""
+    in_rank = cand_sorted[to_rank]              # candidates, best first
+    edges = [np.zeros((0, 2), np.int64)]
+    ws = _Workspace()
+    for b in band_ids:
+        band = c.band(b, cand_sorted, out=ws.get("band", len(cand_sorted), np.uint64))
+        head, mem = _runs_of_equal(np.take(band, to_rank, out=ws.get("ranked", len(to_rank), np.uint64)), ws)
+        if len(mem):
+            edges.append(np.stack([in_rank[head], in_rank[mem]], axis=1))
+    return np.concatenate(edges)
+
+
+def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids: list[int]):
+    """The band pass for some bands, in a worker process (``resolve(..., parallel_map=...)``).
+    Returns (pairs, CPU seconds)."""
+    t0 = time.process_time()
+    c = _BandReader(bases, np.array(sizes, np.int64))
+    with np.load(cand_path) as z:
+        edges = _band_edges(c, z["cand_sorted"], z["to_rank"], band_ids)
+    return edges, time.process_time() - t0
+
+
+def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, parallel_map=None, tmp: str = ""):
     """Items ``ranked`` best first. Returns arrays (member, keeper, similarity, exact) of drops."""
     n = len(ranked)
     members, keepers, sims, exact = [], [], [], []
@@ -558,16 +603,22 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
         rank = np.empty(len(c), dtype=np.int64)
         rank[ranked] = np.arange(n)
         to_rank = np.argsort(rank[cand_sorted], kind="stable")
-        in_rank = cand_sorted[to_rank]              # == cand, best first
-        edges = []
-        ws = _Workspace()
-        for b in range(bands):
-            band = c.band(b, cand_sorted, out=ws.get("band", len(cand_sorted), np.uint64))
-            head, mem = _runs_of_equal(np.take(band, to_rank, out=ws.get("ranked", len(to_rank), np.uint64)), ws)
-            if len(mem):
-                edges.append(np.stack([in_rank[head], in_rank[mem]], axis=1))
-        if edges:
-            e = np.concatenate(edges)
+        if parallel_map is not None and tmp and len(cand) >= PARALLEL_MIN_ITEMS:
+            # One task per group of bands; the pairs come back and are merged in band order.
+            os.makedirs(tmp, exist_ok=True)
+            path = os.path.join(tmp, f"{write.TMP_MARK}cand-{os.getpid()}.npz")
+            np.savez(path, cand_sorted=cand_sorted, to_rank=to_rank)
+            groups = [list(range(b, bands, 4)) for b in range(min(4, bands))]
+            bases = [s.base for s in c.segments]
+            try:
+                parts = parallel_map(band_edges_task, [(bases, c.sizes.tolist(), path, g) for g in groups])
+            finally:
+                os.remove(path)
+            e = np.concatenate([p for p, _ in parts])
+            c.worker_cpu += sum(cpu for _, cpu in parts)
+        else:
+            e = _band_edges(c, cand_sorted, to_rank, range(bands))
+        if len(e):
             width = np.int64(len(c))
             e = np.unique(e[:, 0] * width + e[:, 1])               # one int64 per pair
             e = np.stack([e // width, e % width], axis=1)
@@ -594,9 +645,16 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float):
     return (np.concatenate(members), np.concatenate(keepers), np.concatenate(sims), np.concatenate(exact))
 
 
-def resolve(segments: list[Segment], cfg: DedupConfig) -> pa.Table:
-    """Decisions for this run: one row per dropped document or paragraph of a current shard."""
+def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: str = "",
+            stats: dict | None = None) -> pa.Table:
+    """Decisions for this run: one row per dropped document or paragraph of a current shard.
+
+    ``parallel_map(fn, [args...])`` (an executor's map) spreads the LSH band pass of large inputs
+    over workers; ``tmp`` is then a folder they all see, and ``stats["worker_cpu"]`` receives their
+    CPU seconds. The decisions do not depend on it."""
     c = _Corpus(segments)
+    if stats is not None:
+        stats["worker_cpu"] = 0.0
     out = {"shard": [], "file": [], "pos": [], "para": [], "reason": [], "detail": []}
     if not len(c):
         return _decisions_table(out)
@@ -604,7 +662,8 @@ def resolve(segments: list[Segment], cfg: DedupConfig) -> pa.Table:
     dropped_docs = np.zeros(0, np.int64)
     if cfg.documents:
         idx = np.flatnonzero(c.kind == KIND_DOC)
-        mem, kee, sim, ex = _cluster(c, _rank(c, idx, cfg.keep), cfg.bands, cfg.document_threshold)
+        mem, kee, sim, ex = _cluster(c, _rank(c, idx, cfg.keep), cfg.bands, cfg.document_threshold,
+                                     parallel_map, tmp)
         live = ~c.hist[mem]
         results.append((mem[live], kee[live], sim[live], ex[live], "duplicate_document", "duplicate_document"))
         dropped_docs = _doc_key(c.file[mem[live]], c.pos[mem[live]])
@@ -613,23 +672,29 @@ def resolve(segments: list[Segment], cfg: DedupConfig) -> pa.Table:
         if len(dropped_docs):
             gone = np.isin(_doc_key(c.file[idx], c.pos[idx]), dropped_docs) & ~c.hist[idx]
             idx = idx[~gone]
-        mem, kee, sim, ex = _cluster(c, _rank(c, idx, cfg.keep), cfg.bands, cfg.paragraph_threshold)
+        mem, kee, sim, ex = _cluster(c, _rank(c, idx, cfg.keep), cfg.bands, cfg.paragraph_threshold,
+                                     parallel_map, tmp)
         live = ~c.hist[mem]
         results.append((mem[live], kee[live], sim[live], ex[live], "duplicate_exact", "duplicate_near"))
+    if stats is not None:
+        stats["worker_cpu"] = c.worker_cpu
     names = c.doc_ids(np.unique(np.concatenate([r[1] for r in results]))) if results else {}
+    quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in names.items()}
+    kept_in = [json.dumps(f"run {seg.run}" if seg.hist else "this run") for seg in c.segments]
+    shard_of = np.array([seg.shard for seg in c.segments], np.int64)
     for mem, kee, sim, ex, reason_exact, reason_near in results:
-        for i, k, s, e in zip(mem.tolist(), kee.tolist(), sim.tolist(), ex.tolist()):
-            kseg = c.segments[c.seg[k]]
-            detail = {"kept_doc_id": names[k], "similarity": round(s, 4), "match": "exact" if e else "near",
-                      "kept_in": f"run {kseg.run}" if kseg.hist else "this run"}
-            if c.para[k] >= 0:
-                detail["kept_para_idx"] = int(c.para[k])
-            out["shard"].append(c.segments[c.seg[i]].shard)
-            out["file"].append(int(c.file[i]))
-            out["pos"].append(int(c.pos[i]))
-            out["para"].append(int(c.para[i]))
-            out["reason"].append(reason_exact if e else reason_near)
-            out["detail"].append(json.dumps(detail, sort_keys=True, ensure_ascii=False))
+        out["shard"] += shard_of[c.seg[mem]].tolist()
+        out["file"] += c.file[mem].tolist()
+        out["pos"] += c.pos[mem].tolist()
+        out["para"] += c.para[mem].tolist()
+        out["reason"] += [reason_exact if e else reason_near for e in ex.tolist()]
+        # JSON with sorted keys, written directly (one json.dumps per kept copy, not per row)
+        out["detail"] += [
+            f'{{"kept_doc_id": {quoted[k]}, "kept_in": {kept_in[sg]}, '
+            + (f'"kept_para_idx": {kp}, ' if kp >= 0 else "")
+            + f'"match": "{"exact" if e else "near"}", "similarity": {round(s, 4)!r}}}'
+            for k, sg, kp, e, s in zip(kee.tolist(), c.seg[kee].tolist(), c.para[kee].tolist(), ex.tolist(),
+                                       sim.tolist())]
     t = _decisions_table(out)
     return t.take(pa.array(np.lexsort((t.column("para").to_numpy(), t.column("pos").to_numpy(),
                                        t.column("file").to_numpy())))) if t.num_rows else t

@@ -78,7 +78,10 @@ class RayExecutor:
     def map(self, fn: Callable, args: Sequence[tuple], on_done: Callable | None = None) -> list:
         if not args:
             return []
-        remote = self._ray.remote(num_cpus=1, max_retries=3)(fn)
+        # Fault injection for crash tests travels to the workers (see faults.py).
+        env = {k: v for k, v in os.environ.items() if k.startswith("PIPELINE_KILL")}
+        opts = {"runtime_env": {"env_vars": env}} if env else {}
+        remote = self._ray.remote(num_cpus=1, max_retries=3, **opts)(fn)
         refs = [remote.remote(*a) for a in args]
         index = {ref: i for i, ref in enumerate(refs)}
         results: list = [None] * len(refs)

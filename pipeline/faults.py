@@ -1,7 +1,8 @@
 """Fault injection for crash tests.
 
 ``PIPELINE_KILL_AT=<point>[:<n>]`` makes the process kill itself with SIGKILL the n-th time
-(default 1) it reaches the named point. Unset, ``point`` costs one dictionary lookup. The points
+(default 1) it reaches the named point. With ``PIPELINE_KILL_ONCE=<file>`` only the first process
+to get there dies (it creates the file first): a retried task on a fresh worker then succeeds. Unset, ``point`` costs one dictionary lookup. The points
 sit between the commits of every stage (see ``POINTS``), so a test can stop a run anywhere a real
 crash could and check that the rerun gives the same bytes.
 """
@@ -34,5 +35,12 @@ def point(name: str) -> None:
     if target != name:
         return
     _seen[name] = _seen.get(name, 0) + 1
-    if _seen[name] == int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _seen[name] != int(nth or 1):
+        return
+    once = os.environ.get("PIPELINE_KILL_ONCE")
+    if once:
+        try:
+            os.close(os.open(once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+    os.kill(os.getpid(), signal.SIGKILL)

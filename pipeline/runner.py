@@ -201,10 +201,13 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
             segs += [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
                      for s in shards]
-            decisions = dedup.resolve(segs, cfg.dedup)
+            barrier_stats: dict = {}
+            decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                                      stats=barrier_stats)
             write.write_table(decisions, dec_path, "zstd")
             faults.point("barrier-written")
-            write.write_json({"cpu": time.process_time() - t0, "decisions": decisions.num_rows,
+            write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0),
+                              "decisions": decisions.num_rows,
                               "history_rows": hist_rows}, os.path.join(work, "dedup", "done.json"))
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}

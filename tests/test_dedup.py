@@ -159,3 +159,40 @@ def test_decisions_do_not_depend_on_shard_layout():
     many = _resolve([docs[i:i + 7] for i in range(0, 40, 7)])
     strip = lambda rows: sorted((r["file"], r["pos"], r["para"], r["reason"], r["detail"]) for r in rows)
     assert strip(one) == strip(many) and len(one) >= 5
+
+
+def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
+    """The barrier's LSH band pass spread over two worker processes decides exactly as in one."""
+    from pipeline import dedup
+    from pipeline.executors import LocalExecutor
+    rng = random.Random(5)
+    shards = []
+    for shard in range(3):
+        docs = []
+        for i in range(40):
+            words = [rng.choice(WORDS) for _ in range(30)]
+            paras = [" ".join(words[:15]) + ".", " ".join(words[15:]) + "."]
+            if i % 4 == 0 and shards:                       # near copy of an earlier document
+                src = shards[0][i].paragraphs
+                w = src[0].text.split()
+                paras = [" ".join(w[:7] + ["changed"] + w[8:]), src[1].text + " Officials said."]
+            docs.append(_doc(f"s{shard}-{i}", shard, i, paras))
+        shards.append(docs)
+    c = DedupConfig()
+    segs = []
+    for shard, docs in enumerate(shards):
+        keys_for_documents(docs, c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    serial = resolve(segs, c)
+    monkeypatch.setattr(dedup, "PARALLEL_MIN_ITEMS", 1)
+    ex = LocalExecutor(2)
+    try:
+        stats = {}
+        parallel = resolve(segs, c, parallel_map=ex.map, tmp=str(tmp_path / "tmp"), stats=stats)
+    finally:
+        ex.close()
+    assert serial.num_rows >= 20
+    assert "near" in "".join(serial.column("detail").to_pylist())
+    assert parallel.equals(serial)
+    assert stats["worker_cpu"] > 0
+    assert not list((tmp_path / "tmp").iterdir())          # the hand-off file is removed

@@ -23,3 +23,19 @@ def test_ray_output_is_byte_identical_to_local(tmp_path, ray_cluster):
     assert on_ray.run_id == local.run_id
     assert local.stats["inputs"]["shards"] > 3
     assert file_bytes(tmp_path / "ray") == file_bytes(tmp_path / "local")
+
+
+@pytest.mark.slow
+def test_ray_retries_a_task_whose_worker_died(tmp_path, ray_cluster, monkeypatch):
+    """A Ray worker killed (SIGKILL) after writing a shard's files but before its marker: Ray runs
+    the task again on another worker and the output is the same bytes as an undisturbed run."""
+    src = _shards_input(tmp_path)
+    kw = {"input.shard_size_mb": 0.001}
+    local = run_pipeline([src], tmp_path / "local", **kw, **{"executor.workers": 2})
+    marker = tmp_path / "killed"
+    monkeypatch.setenv("PIPELINE_KILL_AT", "stage1-written")
+    monkeypatch.setenv("PIPELINE_KILL_ONCE", str(marker))
+    on_ray = run_pipeline([src], tmp_path / "ray", **kw, **{"executor.name": "ray"})
+    assert marker.exists()                    # a worker really died
+    assert on_ray.run_id == local.run_id
+    assert file_bytes(tmp_path / "ray") == file_bytes(tmp_path / "local")
