@@ -8,9 +8,8 @@ from an output folder.
 from __future__ import annotations
 
 import html
-import json
 import os
-from collections import Counter, defaultdict
+from collections import Counter
 
 from .model import REASONS
 
@@ -84,7 +83,10 @@ def _table(head: list[str], rows: list[list]) -> str:
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def render_html(stats: dict, run_id: str, ledger_rows: list[dict], samples_per_reason: int = 5) -> str:
+def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dict]]],
+                copies_per_kept: list[int]) -> str:
+    """``samples``: reason -> (ledger rows with that reason, a few of them evenly spaced);
+    ``copies_per_kept``: for each kept copy, how many duplicates of it were dropped."""
     d, led, t = stats["documents"], stats["ledger"], stats["timing"]
     langs = sorted(set(d["out_by_lang"]) | {lang for r in led["by_reason"].values() for lang in r["by_lang"]})
     parts = [f"<h1>Cleaning report, run {html.escape(run_id)}</h1>",
@@ -110,12 +112,7 @@ def render_html(stats: dict, run_id: str, ledger_rows: list[dict], samples_per_r
     rows = [(reason, [led["by_reason"][reason]["by_lang"].get(lang, 0) for lang in langs]) for reason in reasons]
     parts.append(_bars("Removed spans by reason and document language", rows, langs))
     # duplicate cluster sizes
-    clusters = Counter()
-    for r in ledger_rows:
-        if r["reason"].startswith("duplicate"):
-            det = json.loads(r["detail"] or "{}")
-            clusters[(r["reason"] == "duplicate_document", det.get("kept_doc_id"), det.get("kept_para_idx"))] += 1
-    sizes = Counter(min(n + 1, 10) for n in clusters.values())
+    sizes = Counter(min(n + 1, 10) for n in copies_per_kept)
     parts.append(_bars("Duplicate clusters by size (copies incl. the kept one; 10 = 10 or more)",
                        [(str(k), [v]) for k, v in sorted(sizes.items())], ["clusters"]))
     # CPU per stage
@@ -129,14 +126,9 @@ def render_html(stats: dict, run_id: str, ledger_rows: list[dict], samples_per_r
         parts.append("<h2>Rules that fired</h2>" + _table(["counter", "count"], sorted(stats["stages"].items())))
     # samples
     parts.append("<h2>Examples from the ledger</h2>")
-    by_reason = defaultdict(list)
-    for r in ledger_rows:
-        by_reason[r["reason"]].append(r)
-    for reason in sorted(by_reason):
-        rows = by_reason[reason]
-        step = max(1, len(rows) // samples_per_reason)
-        picked = rows[::step][:samples_per_reason]
-        parts.append(f"<h3>{html.escape(reason)} ({len(rows):,}): {html.escape(REASONS.get(reason, ''))}</h3>")
+    for reason in sorted(samples):
+        count, picked = samples[reason]
+        parts.append(f"<h3>{html.escape(reason)} ({count:,}): {html.escape(REASONS.get(reason, ''))}</h3>")
         parts.append(_table(["doc_id", "position", "removed text", "detail"], [
             [r["doc_id"], f"¶{r['para_idx']}" + (f" s{r['sent_idx']}" if r["sent_idx"] is not None else "")
              if r["para_idx"] is not None else "document",
@@ -150,12 +142,38 @@ def render_html(stats: dict, run_id: str, ledger_rows: list[dict], samples_per_r
             f"</title><style>{css}</style></head><body>{''.join(parts)}</body></html>\n")
 
 
-def write_reports(out: str, stats: dict, run_id: str) -> list[str]:
+def _copies_per_kept(dups) -> list[int]:
+    """Dropped copies per kept copy (document or paragraph), from the ledger's detail JSON."""
+    import pyarrow.compute as pc
+    doc = pc.equal(dups.column("reason"), "duplicate_document").cast("string")
+    kept = pc.extract_regex(dups.column("detail"), r'"kept_doc_id": (?P<id>"(?:[^"\\]|\\.)*")')
+    para = pc.extract_regex(dups.column("detail"), r'"kept_para_idx": (?P<p>-?\d+)')
+    key = pc.binary_join_element_wise(doc, pc.struct_field(kept, "id"),
+                                      pc.fill_null(pc.struct_field(para, "p"), ""), "|")
+    return sorted(pc.value_counts(key).field("counts").to_pylist())
+
+
+def write_reports(out: str, stats: dict, run_id: str, samples_per_reason: int = 5) -> list[str]:
     """Write report.md and report.html into ``out``; returns their names."""
     import pyarrow.parquet as pq
     from . import write
+    import numpy as np
+    import pyarrow as pa
     ledger_dir = os.path.join(out, "ledger")
-    rows = pq.read_table(ledger_dir).to_pylist() if os.path.isdir(ledger_dir) and os.listdir(ledger_dir) else []
+    files = sorted(f for f in os.listdir(ledger_dir) if f.endswith(".parquet")) if os.path.isdir(ledger_dir) else []
+    samples: dict[str, tuple[int, list[dict]]] = {}
+    copies: list[int] = []
+    if files:
+        cols = ["doc_id", "reason", "para_idx", "sent_idx", "text", "detail"]
+        led = pa.concat_tables([pq.read_table(os.path.join(ledger_dir, f), columns=cols) for f in files])
+        reasons = np.asarray(led.column("reason").to_numpy(zero_copy_only=False), dtype=object)
+        for reason in sorted(set(reasons.tolist())):
+            idx = np.flatnonzero(reasons == reason)
+            step = max(1, len(idx) // samples_per_reason)      # evenly spaced, in ledger order
+            samples[reason] = (len(idx), led.take(pa.array(idx[::step][:samples_per_reason])).to_pylist())
+        dup = np.flatnonzero(np.char.startswith(reasons.astype(str), "duplicate"))
+        if len(dup):
+            copies = _copies_per_kept(led.take(pa.array(dup)))
     write.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
-    write.write_bytes(render_html(stats, run_id, rows).encode("utf-8"), os.path.join(out, "report.html"))
+    write.write_bytes(render_html(stats, run_id, samples, copies).encode("utf-8"), os.path.join(out, "report.html"))
     return ["report.md", "report.html"]
