@@ -241,10 +241,14 @@ def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     return docs
 
 
-def _judgements(docs: list[Document], cfg: LangidConfig) -> list[tuple]:
-    """The live sentences of the documents whose language is known, in order, with their
-    judgement: (document, paragraph, sentence, kind, letters). Character counts come from one numpy pass
-    over a batch of documents (code-point tables), not a regex per sentence.
+KINDS = (None, "script", "long", "short", "native")
+
+
+def _judgements(docs: list[Document], cfg: LangidConfig):
+    """The live sentences of the documents whose language is known, in order, and their judgement:
+    ([(document, paragraph, sentence)], kind codes (index in KINDS), letters, paragraph numbers).
+    Character counts come from one numpy pass over a batch of documents (code-point tables), not
+    a regex per sentence.
 
     Kinds: 'script': written in another script than its document (judged even when short);
     'long': long enough for one confident detector; 'short': needs both detectors, very sure;
@@ -254,7 +258,7 @@ def _judgements(docs: list[Document], cfg: LangidConfig) -> list[tuple]:
     n_scripts = len(chars.SCRIPT_NAMES) + 1
     cjk_code = chars.SCRIPT_NAMES.index("cjk") + 1
     todo = [d for d in docs if d.reason is None and d.lang != "und"]
-    out = []
+    entries, kinds, letter_counts, para_ids, n_paras = [], [], [], [], 0
     batches, size = [[]], 0
     for d in todo:                  # cache-sized batches (~200,000 characters): fast and bounded
         if size >= 200_000:
@@ -278,15 +282,17 @@ def _judgements(docs: list[Document], cfg: LangidConfig) -> list[tuple]:
         main = np.where(per_script.any(axis=1), per_script.argmax(axis=1) + 1, -1)
         word_start = ~space
         word_start[1:] &= space[:-1]
-        spans, where = [], []
+        spans, where, pids, doc_idx = [], [], [], []
         for k, d in enumerate(batch):
             base = int(offsets[k])
             for p in d.paragraphs:
                 for s in p.sentences:
                     if s.reason is None:
-                        a = base + p.start + s.start
-                        spans.append((a, base + p.start + s.end))
-                        where.append((k, p, s))
+                        spans.append((base + p.start + s.start, base + p.start + s.end))
+                        where.append((d, p, s))
+                        pids.append(n_paras)
+                        doc_idx.append(k)
+                n_paras += 1
         if not spans:
             continue
         se = np.array(spans, dtype=np.int64)
@@ -306,7 +312,7 @@ def _judgements(docs: list[Document], cfg: LangidConfig) -> list[tuple]:
         first_cont = ~space[np.minimum(se[:, 0], len(space) - 1)] & (se[:, 0] > 0)
         first_cont &= ~space[np.maximum(se[:, 0] - 1, 0)]
         words = words + (first_cont & (se[:, 1] > se[:, 0]))
-        has_script = main[[k for k, _, _ in where]] >= 0
+        has_script = main[doc_idx] >= 0
         kind = np.full(len(spans), 0, np.int8)           # 0 none, 1 script, 2 long, 3 short
         ok = (letters >= 4) & (letters >= 0.6 * nonspace)
         other_script = has_script & (own < 0.2 * letters)
@@ -317,10 +323,14 @@ def _judgements(docs: list[Document], cfg: LangidConfig) -> list[tuple]:
         short = rest & ~long_ & (((words >= 3) & (letters >= 12)) | ((cjk > 0) & (letters >= 6)))
         kind[short] = 3
         if cfg.function_words:
-            kind[(kind >= 2) & _native(cps, offsets, se, [batch[k].lang for k, _, _ in where])] = 4
-        names = (None, "script", "long", "short", "native")
-        out += [(batch[k], p, s, names[kd], n) for (k, p, s), kd, n in zip(where, kind.tolist(), letters.tolist())]
-    return out
+            kind[(kind >= 2) & _native(cps, offsets, se, [batch[k].lang for k in doc_idx])] = 4
+        entries += where
+        kinds.append(kind)
+        letter_counts.append(letters)
+        para_ids.append(np.array(pids, np.int64))
+    if not entries:
+        return [], np.zeros(0, np.int8), np.zeros(0, np.int32), np.zeros(0, np.int64)
+    return entries, np.concatenate(kinds), np.concatenate(letter_counts), np.concatenate(para_ids)
 
 
 def _native(cps: np.ndarray, offsets: np.ndarray, se: np.ndarray, langs: list[str]) -> np.ndarray:
@@ -386,26 +396,24 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
     primary = get_backend(cfg.backend, cfg.langdetect_seed)
     confirm = None if cfg.confirm_backend in ("none", cfg.backend) else get_backend(
         cfg.confirm_backend, cfg.langdetect_seed)
-    sentences = _judgements(docs, cfg)
-    judged, langs = 0, set()
-    for i, (d, p, s, kind, letters) in enumerate(sentences):
-        if kind == "native":
-            judged += 1
-        elif kind is not None:
-            judged += 1
-            found = _foreign(p.text[s.start:s.end], kind, letters, d.lang, primary, confirm, cfg)
-            if found:
-                _mark(s, found[0], found[1], d.lang)
-                langs.add(found[0])
-        if i + 1 < len(sentences) and sentences[i + 1][1] is p:
-            continue
-        # End of a paragraph. When all its judged sentences are foreign in one language, the
-        # short sentences in it (a dateline, "Foto: EFE.") belong to the same foreign passage.
+    entries, kind, letters, para = _judgements(docs, cfg)
+    if not entries:
+        return docs
+    judged = np.bincount(para, weights=kind > 0)                 # judged sentences per paragraph
+    touched: dict[int, tuple] = {}                               # paragraph -> (doc, paragraph, languages)
+    for i in np.flatnonzero((kind >= 1) & (kind <= 3)).tolist():  # the detectors run on these only
+        d, p, s = entries[i]
+        found = _foreign(p.text[s.start:s.end], KINDS[kind[i]], int(letters[i]), d.lang, primary, confirm, cfg)
+        if found:
+            _mark(s, found[0], found[1], d.lang)
+            touched.setdefault(int(para[i]), (d, p, set()))[2].add(found[0])
+    # When all judged sentences of a paragraph are foreign in one language, the short sentences in
+    # it (a dateline, "Foto: EFE.") belong to the same foreign passage.
+    for q, (d, p, langs) in touched.items():
         flagged = [x for x in p.sentences if x.reason == "foreign_language"]
-        if judged and len(flagged) == judged and len(langs) == 1 and len(flagged) < len(p.sentences):
+        if len(flagged) == judged[q] and len(langs) == 1 and len(flagged) < len(p.sentences):
             lang = next(iter(langs))
             for x in p.sentences:
                 if x.reason is None:
                     _mark(x, lang, flagged[0].score, d.lang, context="paragraph")
-        judged, langs = 0, set()
     return docs
