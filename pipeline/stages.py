@@ -55,15 +55,15 @@ def docs_to_table(docs: list[Document]) -> pa.Table:
 
 def table_to_docs(table: pa.Table) -> list[Document]:
     docs = []
-    for r in table.to_pylist():
-        d = Document(doc_id=r["doc_id"], text=r["text"], source=r["source"], order=(r["file"], r["pos"]),
-                     metadata=r["metadata"], lang=r["lang"], lang_score=r["lang_score"],
-                     reason=r["reason"], detail=r["detail"],
-                     extra_ledger=json.loads(r["extra"]) if r["extra"] else [])
-        for idx, start, n, reason, detail, sents in json.loads(r["paras"]):
-            p = Paragraph(idx=idx, start=start, text=d.text[start:start + n], reason=reason, detail=detail)
-            p.sentences = [Sentence(*s) for s in sents]
-            d.paragraphs.append(p)
+    c = table.to_pydict()
+    for doc_id, text, source, file, pos, meta, lang, score, reason, detail, extra, paras in zip(
+            c["doc_id"], c["text"], c["source"], c["file"], c["pos"], c["metadata"], c["lang"],
+            c["lang_score"], c["reason"], c["detail"], c["extra"], c["paras"]):
+        d = Document(doc_id=doc_id, text=text, source=source, order=(file, pos), metadata=meta, lang=lang,
+                     lang_score=score, reason=reason, detail=detail,
+                     extra_ledger=json.loads(extra) if extra else [])
+        d.paragraphs = [Paragraph(idx, start, text[start:start + n], [Sentence(*x) for x in sents], p_reason, p_detail)
+                        for idx, start, n, p_reason, p_detail, sents in json.loads(paras)]
         docs.append(d)
     return docs
 
