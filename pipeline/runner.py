@@ -227,6 +227,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         cpu.update(r["cpu"])
     cpu["dedup"] += barrier["cpu"]
     stats = _stats(counts, cpu, total_bytes, len(files), len(shards), time.time() - wall0, barrier)
+    stats["timing"]["peak_rss_mb_per_task"] = max([r.get("rss_mb", 0.0) for r in stage1 + final] or [0.0])
     write.write_json(stats, os.path.join(out, "stats.json"))
     from .report import write_reports
     reports = write_reports(out, stats, run_id)

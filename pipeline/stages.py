@@ -68,6 +68,12 @@ def table_to_docs(table: pa.Table) -> list[Document]:
     return docs
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (the worker's, or the driver's with one worker)."""
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 class _Clock:
     def __init__(self):
         self.cpu: Counter = Counter()
@@ -135,7 +141,7 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
         keys.write(base)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "docs": len(docs),
-              "bytes": n_bytes}
+              "bytes": n_bytes, "rss_mb": _peak_rss_mb()}
     faults.point("stage1-written")
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
     faults.point("stage1-done")
@@ -168,7 +174,8 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
         _emitted_keys(base, decisions)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
-              "docs": len(docs), "bytes": sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs)}
+              "docs": len(docs), "bytes": sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
+              "rss_mb": _peak_rss_mb()}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
     faults.point("finish-done")
     return result

@@ -7,6 +7,7 @@ it also runs the datatrove peer on the first --peer-mb MB of the same input (it 
 and prints the ratio of MB/s per core against our 1-worker run.
 
     python scripts/bench.py [--docs 20000] [--workers 1] [--peer /tmp/peer-venv/bin/python] [--peer-mb 5]
+                            [--scale 10]
 """
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def run_ours(corpus: str, workers: int, out: str) -> dict:
     rss = [int(line.split()[-1]) for line in res.stderr.splitlines() if "Maximum resident set size" in line]
     with open(os.path.join(out, "stats.json"), encoding="utf-8") as fh:
         stats = json.load(fh)
-    return {"wall": wall, "stats": stats, "peak_rss_mb": rss[0] / 1024 if rss else None}
+    return {"wall": wall, "stats": stats, "peak_rss_mb": rss[0] / 1024 if rss else None,
+            "task_rss_mb": stats["timing"].get("peak_rss_mb_per_task")}
 
 
 def main() -> int:
@@ -75,6 +77,8 @@ def main() -> int:
     ap.add_argument("--dir", default="/tmp/pipeline-bench")
     ap.add_argument("--peer", default="/tmp/peer-venv/bin/python", help="datatrove virtualenv's python")
     ap.add_argument("--peer-mb", type=float, default=5, help="MB from the start of the corpus for the peer")
+    ap.add_argument("--scale", type=int, default=1,
+                    help="also run the last worker count on a corpus this many times larger (scaling check)")
     args = ap.parse_args()
     corpus = build_corpus(args.docs, os.path.join(args.dir, f"corpus-{args.docs}"))
     mb = os.path.getsize(corpus) / 1e6
@@ -87,9 +91,22 @@ def main() -> int:
         base = base or r["wall"]
         rates[w] = mb / cpu
         print(f"workers={w}: {mb / cpu:.2f} MB/s per core (CPU {cpu:.1f} s), wall {r['wall']:.1f} s "
-              f"(speed-up {base / r['wall']:.2f}x), peak RSS of the largest process {r['peak_rss_mb']:.0f} MB")
+              f"(speed-up {base / r['wall']:.2f}x), peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
+              f"of a worker {r['task_rss_mb']:.0f} MB")
+        last = r
         shares = ", ".join(f"{k} {v / cpu:.0%}" for k, v in sorted(t["cpu_seconds"].items(), key=lambda x: -x[1]))
         print(f"  CPU share per stage: {shares}")
+    if args.scale > 1:
+        big = build_corpus(args.docs * args.scale, os.path.join(args.dir, f"corpus-{args.docs * args.scale}"))
+        big_mb = os.path.getsize(big) / 1e6
+        w = args.workers[-1]
+        r = run_ours(big, w, os.path.join(args.dir, f"out-scale-{w}"))
+        cpu = r["stats"]["timing"]["cpu_seconds_total"]
+        size, time_ = big_mb / mb, r["wall"] / last["wall"]
+        print(f"scale x{args.scale} ({big_mb:.1f} MB, {args.docs * args.scale} documents, {w} workers): "
+              f"{big_mb / cpu:.2f} MB/s per core, wall {r['wall']:.1f} s; input {size:.2f}x, wall {time_:.2f}x "
+              f"(time per MB {time_ / size:.2f}x); peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
+              f"of a worker {r['task_rss_mb']:.0f} MB")
     peer_script = os.path.join(SHARED, "bench", "datatrove_run_baseline.py")
     if os.path.exists(args.peer) and os.path.exists(peer_script):
         sample, n, size = os.path.join(args.dir, f"peer-sample-{args.docs}-{args.peer_mb:g}mb.jsonl"), 0, 0
