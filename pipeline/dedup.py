@@ -102,7 +102,7 @@ def tokenize(texts: list[str]) -> Tokens:
         powers = np.cumprod(np.r_[np.uint64(1), np.full(int(pos.max()) if len(pos) else 0, _P, np.uint64)],
                             dtype=np.uint64)
         terms = (norm.astype(np.uint64) + np.uint64(1)) * powers[pos]
-        tok_hash = _fmix64(np.add.reduceat(terms, tok_starts) if len(tok_starts) else np.zeros(0, np.uint64))
+        tok_hash = chars.fmix64(np.add.reduceat(terms, tok_starts) if len(tok_starts) else np.zeros(0, np.uint64))
     tok_offsets = np.searchsorted(tok_starts, norm_offsets)
     return Tokens(norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk)
 
@@ -154,16 +154,7 @@ def shingle_hashes(toks: Tokens, n_words: int, n_cjk: int = 5) -> tuple[np.ndarr
     row = np.concatenate(parts_row)
     order = np.argsort(row, kind="stable")
     offsets = np.r_[0, np.cumsum(np.bincount(row, minlength=rows))].astype(np.uint64)
-    return _fmix64(h[order]), offsets
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> np.uint64(33))
-        h = h * np.uint64(0xFF51AFD7ED558CCD)
-        h = h ^ (h >> np.uint64(33))
-        h = h * np.uint64(0xC4CEB9FE1A85EC53)
-        return h ^ (h >> np.uint64(33))
+    return chars.fmix64(h[order]), offsets
 
 
 class MinHasher:

@@ -106,16 +106,7 @@ def _token_keys(low: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
             power *= np.uint64(0x100000001B3)
             c = low[np.minimum(starts + k, len(low) - 1)].astype(np.uint64) * (lengths > k)
             key += c * power
-        return _fmix64(key)
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> np.uint64(33))
-        h = h * np.uint64(0xFF51AFD7ED558CCD)
-        h = h ^ (h >> np.uint64(33))
-        h = h * np.uint64(0xC4CEB9FE1A85EC53)
-        return h ^ (h >> np.uint64(33))
+        return chars.fmix64(key)
 
 
 @lru_cache(maxsize=4096)
