@@ -466,7 +466,7 @@ class _Corpus(_BandReader):
                 del mm
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.uint32)
 
-    def jaccard(self, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    def jaccard(self, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
         """Estimated Jaccard of the pairs (a[i], b[i]); each item's signature is read once per chunk."""
         out = np.empty(len(a), dtype=np.float64)
         for i in range(0, len(a), chunk):
@@ -642,7 +642,8 @@ def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: s
 
     ``parallel_map(fn, [args...])`` (an executor's map) spreads the LSH band pass of large inputs
     over workers; ``tmp`` is then a folder they all see, and ``stats["worker_cpu"]`` receives their
-    CPU seconds. The decisions do not depend on it."""
+    CPU seconds. The decisions do not depend on it. ``stats["cluster_sizes"]``: how many kept copies
+    have 2, 3, ... 10+ copies (this run's drops)."""
     c = _Corpus(segments)
     if stats is not None:
         stats["worker_cpu"] = 0.0
@@ -669,6 +670,13 @@ def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: s
         results.append((mem[live], kee[live], sim[live], ex[live], "duplicate_exact", "duplicate_near"))
     if stats is not None:
         stats["worker_cpu"] = c.worker_cpu
+        # Copies per kept copy (the kept one included; 10 = 10 or more), for the report.
+        sizes: dict[int, int] = {}
+        for mem, kee, *_ in results:
+            _, n = np.unique(kee, return_counts=True)
+            for size, count in zip(*np.unique(np.minimum(n + 1, 10), return_counts=True)):
+                sizes[int(size)] = sizes.get(int(size), 0) + int(count)
+        stats["cluster_sizes"] = {str(k): v for k, v in sorted(sizes.items())}
     names = c.doc_ids(np.unique(np.concatenate([r[1] for r in results]))) if results else {}
     quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in names.items()}
     kept_in = [json.dumps(f"run {seg.run}" if seg.hist else "this run") for seg in c.segments]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import os
-from collections import Counter
 
 from .model import REASONS
 
@@ -83,10 +82,8 @@ def _table(head: list[str], rows: list[list]) -> str:
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dict]]],
-                copies_per_kept: list[int]) -> str:
-    """``samples``: reason -> (ledger rows with that reason, a few of them evenly spaced);
-    ``copies_per_kept``: for each kept copy, how many duplicates of it were dropped."""
+def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dict]]]) -> str:
+    """``samples``: reason -> (ledger rows with that reason, a few of them evenly spaced)."""
     d, led, t = stats["documents"], stats["ledger"], stats["timing"]
     langs = sorted(set(d["out_by_lang"]) | {lang for r in led["by_reason"].values() for lang in r["by_lang"]})
     parts = [f"<h1>Cleaning report, run {html.escape(run_id)}</h1>",
@@ -112,7 +109,7 @@ def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dic
     rows = [(reason, [led["by_reason"][reason]["by_lang"].get(lang, 0) for lang in langs]) for reason in reasons]
     parts.append(_bars("Removed spans by reason and document language", rows, langs))
     # duplicate cluster sizes
-    sizes = Counter(min(n + 1, 10) for n in copies_per_kept)
+    sizes = {int(k): v for k, v in stats.get("dedup", {}).get("cluster_sizes", {}).items()}
     parts.append(_bars("Duplicate clusters by size (copies incl. the kept one; 10 = 10 or more)",
                        [(str(k), [v]) for k, v in sorted(sizes.items())], ["clusters"]))
     # CPU per stage
@@ -142,38 +139,51 @@ def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dic
             f"</title><style>{css}</style></head><body>{''.join(parts)}</body></html>\n")
 
 
-def _copies_per_kept(dups) -> list[int]:
-    """Dropped copies per kept copy (document or paragraph), from the ledger's detail JSON."""
+def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, list[dict]]]:
+    """reason -> (rows, up to ``per_reason`` rows evenly spaced in ledger order). Two passes over
+    the files' reason column (counts, then positions), full rows only for the picked ones: memory
+    is bounded by one ledger file, whatever the size of the run."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
-    doc = pc.equal(dups.column("reason"), "duplicate_document").cast("string")
-    kept = pc.extract_regex(dups.column("detail"), r'"kept_doc_id": (?P<id>"(?:[^"\\]|\\.)*")')
-    para = pc.extract_regex(dups.column("detail"), r'"kept_para_idx": (?P<p>-?\d+)')
-    key = pc.binary_join_element_wise(doc, pc.struct_field(kept, "id"),
-                                      pc.fill_null(pc.struct_field(para, "p"), ""), "|")
-    return sorted(pc.value_counts(key).field("counts").to_pylist())
+    import pyarrow.parquet as pq
+
+    def reason_codes(path):
+        enc = pq.read_table(path, columns=["reason"]).column("reason").combine_chunks().dictionary_encode()
+        return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+
+    counts = []                                   # per file: {reason: rows}
+    for path in paths:
+        vc = pc.value_counts(pq.read_table(path, columns=["reason"]).column("reason"))
+        counts.append(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())))
+    totals: dict[str, int] = {}
+    for c in counts:
+        for name, n in c.items():
+            totals[name] = totals.get(name, 0) + n
+    ranks = {name: np.arange(0, n, max(1, n // per_reason))[:per_reason] for name, n in totals.items()}
+    picked: dict[str, list[dict]] = {name: [] for name in totals}
+    seen = dict.fromkeys(totals, 0)               # rows of each reason in earlier files
+    cols = ["doc_id", "reason", "para_idx", "sent_idx", "text", "detail"]
+    for path, c in zip(paths, counts):
+        local = {name: ranks[name][(ranks[name] >= seen[name]) & (ranks[name] < seen[name] + n)] - seen[name]
+                 for name, n in c.items()}
+        if any(len(v) for v in local.values()):
+            codes, names = reason_codes(path)
+            rows = {name: np.flatnonzero(codes == j)[local[name]] for j, name in enumerate(names) if len(local[name])}
+            table = pq.read_table(path, columns=cols)
+            for name, idx in rows.items():
+                picked[name] += table.take(pa.array(idx)).to_pylist()
+        for name, n in c.items():
+            seen[name] += n
+    return {name: (totals[name], picked[name]) for name in sorted(totals)}
 
 
 def write_reports(out: str, stats: dict, run_id: str, samples_per_reason: int = 5) -> list[str]:
     """Write report.md and report.html into ``out``; returns their names."""
-    import pyarrow.parquet as pq
     from . import write
-    import numpy as np
-    import pyarrow as pa
     ledger_dir = os.path.join(out, "ledger")
     files = sorted(f for f in os.listdir(ledger_dir) if f.endswith(".parquet")) if os.path.isdir(ledger_dir) else []
-    samples: dict[str, tuple[int, list[dict]]] = {}
-    copies: list[int] = []
-    if files:
-        cols = ["doc_id", "reason", "para_idx", "sent_idx", "text", "detail"]
-        led = pa.concat_tables([pq.read_table(os.path.join(ledger_dir, f), columns=cols) for f in files])
-        reasons = np.asarray(led.column("reason").to_numpy(zero_copy_only=False), dtype=object)
-        for reason in sorted(set(reasons.tolist())):
-            idx = np.flatnonzero(reasons == reason)
-            step = max(1, len(idx) // samples_per_reason)      # evenly spaced, in ledger order
-            samples[reason] = (len(idx), led.take(pa.array(idx[::step][:samples_per_reason])).to_pylist())
-        dup = np.flatnonzero(np.char.startswith(reasons.astype(str), "duplicate"))
-        if len(dup):
-            copies = _copies_per_kept(led.take(pa.array(dup)))
+    samples = ledger_samples([os.path.join(ledger_dir, f) for f in files], samples_per_reason)
     write.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
-    write.write_bytes(render_html(stats, run_id, samples, copies).encode("utf-8"), os.path.join(out, "report.html"))
+    write.write_bytes(render_html(stats, run_id, samples).encode("utf-8"), os.path.join(out, "report.html"))
     return ["report.md", "report.html"]

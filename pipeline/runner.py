@@ -207,7 +207,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             write.write_table(decisions, dec_path, "zstd")
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0),
-                              "decisions": decisions.num_rows,
+                              "decisions": decisions.num_rows, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
                               "history_rows": hist_rows}, os.path.join(work, "dedup", "done.json"))
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
@@ -292,7 +292,8 @@ def _stats(counts: Counter, cpu: Counter, total_bytes: int, n_files: int, n_shar
         "ledger": {"rows": sum(r["rows"] for r in reasons.values()),
                    "by_reason": dict(sorted(reasons.items()))},
         "stages": dict(sorted(stage_counts.items())),
-        "dedup": {"decisions": barrier.get("decisions", 0), "history_rows": barrier.get("history_rows", 0)},
+        "dedup": {"decisions": barrier.get("decisions", 0), "history_rows": barrier.get("history_rows", 0),
+                  "cluster_sizes": barrier.get("cluster_sizes", {})},
         "inputs": {"files": n_files, "bytes": total_bytes, "shards": n_shards},
         # Timing is the only part of the output that differs between identical runs.
         "timing": {"cpu_seconds": {k: round(v, 3) for k, v in sorted(cpu.items())},

@@ -74,3 +74,27 @@ def test_output_loads_with_pandas_and_pyarrow_dataset(corpus_output):
     assert pq.read_table(corpus_output / "docs").num_rows == 11
     led = pd.read_parquet(corpus_output / "ledger")
     assert set(led["reason"]) >= {"foreign_language", "duplicate_document", "invalid_input"}
+
+
+def test_report_examples_are_evenly_spaced_across_ledger_files(tmp_path):
+    """The report's examples are picked file by file (bounded memory) but are the same rows as
+    picking from the whole ledger at once: every k-th row of each reason, in ledger order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.model import LEDGER_SCHEMA
+    from pipeline.report import ledger_samples
+    rows, paths = [], []
+    for f in range(4):
+        part = [{"doc_id": f"d{f}-{i}", "text": f"text {f} {i}", "reason": ("truncated", "byline", "foreign_language")[i % 3 if f else 0],
+                 "detail": "{}", "stage": "filters", "para_idx": i, "sent_idx": None, "char_start": 0, "char_end": 1,
+                 "source": "x", "run_id": "r"} for i in range(7 + f)]
+        rows += part
+        paths.append(str(tmp_path / f"part-{f:05d}.parquet"))
+        pq.write_table(pa.Table.from_pylist(part, schema=LEDGER_SCHEMA), paths[-1])
+    got = ledger_samples(paths, 3)
+    for reason in ("truncated", "byline", "foreign_language"):
+        mine = [r for r in rows if r["reason"] == reason]
+        step = max(1, len(mine) // 3)
+        assert got[reason][0] == len(mine)
+        assert [r["doc_id"] for r in got[reason][1]] == [r["doc_id"] for r in mine[::step][:3]]
