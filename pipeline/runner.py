@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import dedup, faults, history, read, write
 from .config import Config
 from .executors import make_executor
-from .stages import clean_shard, finish_shard
+from .stages import clean_shard, emitted_keys, finish_shard
 
 PIPELINE_VERSION = "0.1.0"
 OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
@@ -218,8 +218,12 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     finally:
         ex.close()
     if state and cfg.dedup.enabled:
-        history.append(state, cfg.dedup, run_id,
-                       [os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted") for s in shards])
+        bases = [os.path.join(work, "stage1", f"{s.shard_id:05d}") for s in shards]
+        for s, base in zip(shards, bases):     # shards finished by an earlier attempt without --state
+            if os.path.exists(base + ".keys.parquet") and not os.path.exists(base + ".emitted.keys.parquet"):
+                dec = pq.read_table(dec_path, filters=[("shard", "=", s.shard_id)]) if os.path.exists(dec_path) else None
+                emitted_keys(base, dec)
+        history.append(state, cfg.dedup, run_id, [b + ".emitted" for b in bases])
     # Stats, report, manifest ---------------------------------------------------------
     counts: Counter = Counter()
     for r in stage1 + final:

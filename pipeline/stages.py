@@ -170,8 +170,8 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
     path = os.path.join(out, "ledger", name)
     write.write_table(ledger, path, cfg.output.compression)
     files.append(os.path.relpath(path, out))
-    if cfg.dedup.enabled and os.path.exists(base + ".keys.parquet"):
-        _emitted_keys(base, decisions)
+    if cfg.dedup.enabled and cfg.output.state and os.path.exists(base + ".keys.parquet"):
+        emitted_keys(base, decisions)          # only a history index needs them
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
               "docs": len(docs), "bytes": sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
@@ -181,7 +181,7 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
     return result
 
 
-def _emitted_keys(base: str, decisions) -> None:
+def emitted_keys(base: str, decisions) -> None:
     """Keys of what this shard emitted, for the history index of later runs."""
     keys = dedup.Keys.read(base)
     dropped = set()

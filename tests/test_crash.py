@@ -28,7 +28,7 @@ def _run(src, out, state, kill=None):
         env["PIPELINE_KILL_AT"] = f"{kill[0]}:{kill[1]}"
     return subprocess.run(
         [sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"), "--input", str(src),
-         "--output", str(out), "--state", str(state), "--workers", "1", "--quiet"],
+         "--output", str(out), "--workers", "1", "--quiet"] + (["--state", str(state)] if state else []),
         env=env, cwd=ROOT, capture_output=True, text=True)
 
 
@@ -99,3 +99,16 @@ def test_killed_twice_and_killed_worker(tmp_path):
     assert r.returncode == 2 and "worker process died" in r.stderr, r.stderr
     assert _run(src, out2, state2).returncode == 0
     assert _snapshot(out2, state2) == _snapshot(ref_out, ref_state)
+
+
+@pytest.mark.slow
+def test_resumed_with_a_state_folder_added(tmp_path):
+    """Shards finished by an attempt without --state still reach the history index when the
+    resumed run has one (their emitted keys are only written when a state folder is set)."""
+    src = _shards_input(tmp_path)
+    ref_out, ref_state = tmp_path / "ref", tmp_path / "ref-state"
+    assert _run(src, ref_out, ref_state).returncode == 0
+    out, state = tmp_path / "o", tmp_path / "s"
+    assert _run(src, out, None, ("finish-done", 2)).returncode == -signal.SIGKILL
+    assert _run(src, out, state).returncode == 0
+    assert _snapshot(out, state) == _snapshot(ref_out, ref_state)
