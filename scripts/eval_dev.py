@@ -56,7 +56,42 @@ def main() -> int:
            "--pred", os.path.join(args.out, "docs"), "--ledger", os.path.join(args.out, "ledger")]
     if args.json:
         cmd += ["--json", args.json]
-    return subprocess.call(cmd)
+    rc = subprocess.call(cmd)
+    if rc == 0:
+        recall_by_language(args.eval_dir, dev, os.path.join(args.out, "docs"))
+    return rc
+
+
+def recall_by_language(eval_dir: str, gold: str, pred: str) -> None:
+    """Truncation and foreign-span recall per document language, with the scorer's own matching
+    (its functions are imported from ../shared/eval/score.py; the scorer does not print these)."""
+    from collections import defaultdict
+    sys.path.insert(0, eval_dir)
+    import score as sc
+    docs, units_by_doc, _ = sc.load_gold(gold)
+    pred_rows = defaultdict(list)
+    for r in sc.read_table(pred, ["doc_id", "text", "lang"]):
+        pred_rows[str(r["doc_id"])].append((r["lang"], r["text"]))
+    status, dropped = {}, {}
+    for did, d in docs.items():
+        st, empty = sc.match_doc(units_by_doc.get(did, []), pred_rows.get(did, []), d["lang"])
+        status.update(st)
+        dropped[did] = did not in pred_rows or empty
+    clusters = defaultdict(list)             # as the scorer: dropped copies of a kept document are excused
+    for did, d in docs.items():
+        if d.get("doc_cluster") and d.get("doc_expected") == "dedup":
+            clusters[d["doc_cluster"]].append(did)
+    excused = {m for ms in clusters.values() if any(not dropped[m] for m in ms) for m in ms if dropped[m]}
+    units = [u for us in units_by_doc.values() for u in us if not u["doc_scope_only"] and u["expected"] != "ambiguous"]
+    for name, pick, hit in (("truncated", lambda u: u["truncated"], sc.is_dropped),
+                            ("foreign", lambda u: u["foreign"], sc.removed_from_main)):
+        by = defaultdict(lambda: [0, 0])
+        for u in units:
+            if pick(u):
+                by[u["doc_lang"]][0] += 1
+                by[u["doc_lang"]][1] += bool(hit(status[u["unit_id"]]) or u["doc_id"] in excused)
+        print(f"{name} recall by document language: "
+              + ", ".join(f"{lang} {h / n:.2f} (n={n})" for lang, (n, h) in sorted(by.items())))
 
 
 if __name__ == "__main__":
