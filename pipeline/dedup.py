@@ -75,8 +75,9 @@ class Tokens:
 
 
 def tokenize(texts: list[str]) -> Tokens:
+    """Tokens of ``texts`` (see ``Tokens``): one gather from the packed code-point table, then
+    numpy passes; a token's hash is a polynomial over its lower-case code points, mixed."""
     cps, offsets = chars.code_points(texts)
-    rows = len(texts)
     v = chars.tables()["packed"][cps]
     word = (v & np.uint32(1 << 22)).astype(bool)
     keep = np.flatnonzero(word)
