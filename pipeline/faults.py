@@ -2,9 +2,10 @@
 
 ``PIPELINE_KILL_AT=<point>[:<n>]`` makes the process kill itself with SIGKILL the n-th time
 (default 1) it reaches the named point. With ``PIPELINE_KILL_ONCE=<file>`` only the first process
-to get there dies (it creates the file first): a retried task on a fresh worker then succeeds. Unset, ``point`` costs one dictionary lookup. The points
-sit between the commits of every stage (see ``POINTS``), so a test can stop a run anywhere a real
-crash could and check that the rerun gives the same bytes.
+to get there dies (it creates the file first): a retried task on a fresh worker then succeeds.
+Unset, ``point`` costs one dictionary lookup. The points sit between the commits of every stage
+(see ``POINTS``), so a test can stop a run anywhere a real crash could and check that the rerun
+gives the same bytes.
 """
 from __future__ import annotations
 
