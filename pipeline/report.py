@@ -148,10 +148,6 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    def reason_codes(path):
-        enc = pq.read_table(path, columns=["reason"]).column("reason").combine_chunks().dictionary_encode()
-        return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
-
     counts = []                                   # per file: {reason: rows}
     for path in paths:
         vc = pc.value_counts(pq.read_table(path, columns=["reason"]).column("reason"))
@@ -168,9 +164,11 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
         local = {name: ranks[name][(ranks[name] >= seen[name]) & (ranks[name] < seen[name] + n)] - seen[name]
                  for name, n in c.items()}
         if any(len(v) for v in local.values()):
-            codes, names = reason_codes(path)
-            rows = {name: np.flatnonzero(codes == j)[local[name]] for j, name in enumerate(names) if len(local[name])}
             table = pq.read_table(path, columns=cols)
+            enc = table.column("reason").combine_chunks().dictionary_encode()
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            rows = {name: np.flatnonzero(codes == j)[local[name]]
+                    for j, name in enumerate(enc.dictionary.to_pylist()) if len(local[name])}
             for name, idx in rows.items():
                 picked[name] += table.take(pa.array(idx)).to_pylist()
         for name, n in c.items():
