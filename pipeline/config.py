@@ -71,6 +71,8 @@ class LangidConfig:
     sentence_min_score: float = _f(0.80, lo=0.0, hi=1.0, doc="confidence needed to call a sentence foreign")
     short_sentence_min_score: float = _f(0.90, lo=0.0, hi=1.0,
                                          doc="shorter sentences (3+ words) need both detectors this sure")
+    doc_function_words: bool = _f(True, doc="a document whose function words clearly say one language is "
+                                            "confirmed on its first 500 characters instead of read whole")
     function_words: bool = _f(True, doc="a sentence with 2+ function words only its document's language "
                                         "has (twice as many as of any other) is that language: no detector runs")
     foreign_routing: Literal["ledger", "partition"] = _f(

@@ -217,12 +217,105 @@ def _same_language(a: str, b: str, short: bool) -> bool:
     return False
 
 
-def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
-    """Document language on the whole (repaired) text."""
+# A document's function-word vote is taken when it is clear: at least DOC_FW_DISTINCT distinct
+# exclusive function words of one language, DOC_FW_DOMINANCE of all function-word hits in that
+# language, DOC_FW_DENSITY of all its words (running text in these languages has 0.15-0.40), and
+# DOC_FW_SCRIPT of its letters in that language's script. The detector then reads only the first
+# DOC_PREFIX characters to confirm it; a related language without a list (Galician for
+# Portuguese, Afrikaans for Dutch) fails that check and the whole text is read.
+DOC_FW_DISTINCT, DOC_FW_DOMINANCE, DOC_FW_DENSITY, DOC_FW_SCRIPT, DOC_PREFIX = 8, 0.9, 0.12, 0.9, 500
+_FW_SCRIPT = {lang: "latin" for lang in FUNCTION_WORDS} | {"ru": "cyrillic", "ar": "arabic"}
+
+
+class TextBatches:
+    """One numpy pass over the documents' text, shared by the document and sentence steps (the
+    text does not change between them): per cache-sized batch of documents (~200,000
+    characters), the character classes (letter, space, script) and where the exclusive function
+    words are. About one byte per character is kept until the sentence step is done."""
+
+    def __init__(self, docs: list[Document]):
+        t = chars.tables()
+        table, table_lang, longest = _fw_table()
+        self.batches = []          # (documents, offsets, classes, function-word starts, table buckets)
+        i = 0
+        while i < len(docs):
+            j, size = i, 0
+            while j < len(docs) and (size < 200_000 or j == i):
+                size += len(docs[j].text)
+                j += 1
+            cps, offsets = chars.code_points([d.text for d in docs[i:j]])
+            packed = t["packed"][cps]
+            word = (packed & np.uint32(1 << 22)).astype(bool)
+            prev = np.r_[False, word[:-1]]
+            nxt = np.r_[word[1:], False]
+            prev[offsets[:-1]] = False                  # no token runs across documents
+            nxt[np.maximum(offsets[1:] - 1, 0)] = False
+            starts = np.flatnonzero(word & ~prev)
+            lengths = np.flatnonzero(word & ~nxt) + 1 - starts
+            ntok = np.diff(np.searchsorted(starts, offsets))
+            small = (lengths >= 2) & (lengths <= longest)
+            starts, lengths = starts[small], lengths[small]
+            keys = _token_keys(packed & np.uint32(0x1FFFFF), starts, lengths)
+            bucket = keys >> np.uint64(64 - (len(table).bit_length() - 1))
+            hit = table[bucket] == keys
+            self.batches.append((docs[i:j], offsets, t["classes"][cps], starts[hit],
+                                 bucket[hit].astype(np.int64), ntok))
+            i = j
+
+    def votes(self) -> list[tuple[Document, str | None, float]]:
+        """Per document: the language its function words clearly say (see DOC_FW_*) or None, and
+        the share of its function-word hits in that language."""
+        table, table_lang, _ = _fw_table()
+        n_lang = len(_FW_LANGS)
+        script_of = [chars.SCRIPT_NAMES.index(_FW_SCRIPT[x]) + 1 for x in _FW_LANGS]
+        out = []
+        for docs, offsets, cls, hs, hb, ntok in self.batches:
+            n = len(docs)
+            did = np.searchsorted(offsets, hs, side="right") - 1
+            occ = np.bincount(did * n_lang + table_lang[hb], minlength=n * n_lang).reshape(n, n_lang)
+            pairs = np.unique(did * len(table) + hb)
+            dist = np.bincount((pairs // len(table)) * n_lang + table_lang[pairs % len(table)],
+                               minlength=n * n_lang).reshape(n, n_lang)
+            best = occ.argmax(axis=1)
+            top = occ[np.arange(n), best]
+            clear = ((dist[np.arange(n), best] >= DOC_FW_DISTINCT) & (top >= DOC_FW_DOMINANCE * occ.sum(axis=1))
+                     & (top >= DOC_FW_DENSITY * ntok))
+            if clear.any():
+                letter = cls & 1
+                bounds = offsets[:-1]
+                n_letters = np.add.reduceat(np.r_[letter, 0], bounds, dtype=np.int64)
+                in_script = np.zeros(n, np.int64)
+                for code in set(best[clear].tolist()):
+                    s = script_of[code]
+                    counts = np.add.reduceat(np.r_[letter & ((cls >> 4) == s), 0], bounds, dtype=np.int64)
+                    in_script = np.where(best == code, counts, in_script)
+                empty = offsets[1:] == bounds
+                n_letters[empty] = 0
+                in_script[empty] = 0
+                clear &= in_script >= DOC_FW_SCRIPT * n_letters
+            share = top / np.maximum(occ.sum(axis=1), 1)
+            out += [(d, _FW_LANGS[b] if c else None, x)
+                    for d, b, c, x in zip(docs, best.tolist(), clear.tolist(), share.tolist())]
+        return out
+
+
+def detect_documents(docs: list[Document], cfg: LangidConfig, text: TextBatches | None = None) -> list[Document]:
+    """Document language and its score: the detector's on the whole (repaired) text, or, when the
+    document's function words clearly say one language and the detector puts its first
+    DOC_PREFIX characters in the same language (``langid.doc_function_words``), that language and
+    the share of its function words in it (a prefix's detector score would understate a clear
+    document). ``text``: the batches of these documents (built here when not given)."""
     backend = get_backend(cfg.backend, cfg.langdetect_seed)
-    for d in docs:
-        if d.reason is not None:
-            continue
+    if cfg.doc_function_words:
+        votes = (text or TextBatches([d for d in docs if d.reason is None])).votes()
+    else:
+        votes = [(d, None, 0.0) for d in docs if d.reason is None]
+    for d, vote, share in votes:
+        if vote is not None and len(d.text) > DOC_PREFIX:
+            lang, score = backend.detect(d.text[:DOC_PREFIX])
+            if lang == vote and score >= cfg.doc_min_score:
+                d.lang, d.lang_score = lang, round(share, 4)
+                continue
         sample = d.text if len(d.text) <= 20_000 else d.text[:20_000]
         lang, score = backend.detect(sample)
         if lang == "und" or score < cfg.doc_min_score:
@@ -235,7 +328,7 @@ def detect_documents(docs: list[Document], cfg: LangidConfig) -> list[Document]:
 KINDS = (None, "script", "long", "short", "native")
 
 
-def _judgements(docs: list[Document], cfg: LangidConfig):
+def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | None = None):
     """The live sentences of the documents whose language is known, in order, and their judgement:
     ([(document, paragraph, sentence)], kind codes (index in KINDS), letters, paragraph numbers).
     Character counts come from one numpy pass over a batch of documents (code-point tables), not
@@ -245,23 +338,12 @@ def _judgements(docs: list[Document], cfg: LangidConfig):
     'long': long enough for one confident detector; 'short': needs both detectors, very sure;
     'native': long or short, but its function words say it is in its document's language;
     None: too short, or mostly digits and symbols (numbers, code, tables)."""
-    t = chars.tables()
     n_scripts = len(chars.SCRIPT_NAMES) + 1
     cjk_code = chars.SCRIPT_NAMES.index("cjk") + 1
-    todo = [d for d in docs if d.reason is None and d.lang != "und"]
+    if text is None:
+        text = TextBatches([d for d in docs if d.reason is None and d.lang != "und"])
     entries, kinds, letter_counts, para_ids, n_paras = [], [], [], [], 0
-    batches, size = [[]], 0
-    for d in todo:                  # cache-sized batches (~200,000 characters): fast and bounded
-        if size >= 200_000:
-            batches.append([])
-            size = 0
-        batches[-1].append(d)
-        size += len(d.text)
-    for batch in batches:
-        if not batch:
-            continue
-        cps, offsets = chars.code_points([d.text for d in batch])
-        cls = t["classes"][cps]
+    for batch, offsets, cls, hit_starts, hit_buckets, _ntok in text.batches:
         letter = (cls & 1).astype(bool)
         space = (cls & 2).astype(bool)
         sc = cls >> 4
@@ -275,6 +357,9 @@ def _judgements(docs: list[Document], cfg: LangidConfig):
         word_start[1:] &= space[:-1]
         spans, where, pids, doc_idx = [], [], [], []
         for k, d in enumerate(batch):
+            if d.reason is not None or d.lang == "und":
+                n_paras += len(d.paragraphs)
+                continue
             base = int(offsets[k])
             for p in d.paragraphs:
                 for s in p.sentences:
@@ -314,7 +399,7 @@ def _judgements(docs: list[Document], cfg: LangidConfig):
         short = rest & ~long_ & (((words >= 3) & (letters >= 12)) | ((cjk > 0) & (letters >= 6)))
         kind[short] = 3
         if cfg.function_words:
-            kind[(kind >= 2) & _native(cps, offsets, se, [batch[k].lang for k in doc_idx])] = 4
+            kind[(kind >= 2) & _native(hit_starts, hit_buckets, se, [batch[k].lang for k in doc_idx])] = 4
         entries += where
         kinds.append(kind)
         letter_counts.append(letters)
@@ -324,25 +409,11 @@ def _judgements(docs: list[Document], cfg: LangidConfig):
     return entries, np.concatenate(kinds), np.concatenate(letter_counts), np.concatenate(para_ids)
 
 
-def _native(cps: np.ndarray, offsets: np.ndarray, se: np.ndarray, langs: list[str]) -> np.ndarray:
+def _native(starts: np.ndarray, bucket: np.ndarray, se: np.ndarray, langs: list[str]) -> np.ndarray:
     """Per sentence span: does it have 2+ distinct exclusive function words of its document's
-    language, and at least twice as many as of all other languages together?"""
-    packed = chars.tables()["packed"][cps]
-    word = (packed & np.uint32(1 << 22)).astype(bool)
-    low = packed & np.uint32(0x1FFFFF)
-    prev = np.r_[False, word[:-1]]
-    nxt = np.r_[word[1:], False]
-    prev[offsets[:-1]] = False                  # no token runs across documents
-    nxt[np.maximum(offsets[1:] - 1, 0)] = False
-    starts = np.flatnonzero(word & ~prev)
-    lengths = np.flatnonzero(word & ~nxt) + 1 - starts
-    table, table_lang, longest = _fw_table()
-    small = (lengths >= 2) & (lengths <= longest)
-    starts, lengths = starts[small], lengths[small]
-    keys = _token_keys(low, starts, lengths)
-    bucket = keys >> np.uint64(64 - (len(table).bit_length() - 1))
-    hit = table[bucket] == keys
-    starts, bucket = starts[hit], bucket[hit].astype(np.int64)
+    language, and at least twice as many as of all other languages together? ``starts``,
+    ``bucket``: where the batch's exclusive function words are and which they are."""
+    table, table_lang, _ = _fw_table()
     sid = np.searchsorted(se[:, 0], starts, side="right") - 1
     inside = (sid >= 0) & (starts < se[np.maximum(sid, 0), 1])
     # distinct words per sentence: "to ... to" is one English word
@@ -382,12 +453,13 @@ def _mark(s, lang: str, score: float, doc_lang: str, **extra) -> None:
     s.detail = json.dumps({"lang": lang, "score": s.score, "doc_lang": doc_lang, **extra}, sort_keys=True)
 
 
-def detect_sentences(docs: list[Document], cfg: LangidConfig) -> list[Document]:
-    """Mark sentences (and whole paragraphs) confidently in another language than the document."""
+def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches | None = None) -> list[Document]:
+    """Mark sentences (and whole paragraphs) confidently in another language than the document.
+    ``text``: the batches built for ``detect_documents`` (the text has not changed since)."""
     primary = get_backend(cfg.backend, cfg.langdetect_seed)
     confirm = None if cfg.confirm_backend in ("none", cfg.backend) else get_backend(
         cfg.confirm_backend, cfg.langdetect_seed)
-    entries, kind, letters, para = _judgements(docs, cfg)
+    entries, kind, letters, para = _judgements(docs, cfg, text)
     if not entries:
         return docs
     judged = np.bincount(para, weights=kind > 0)                 # judged sentences per paragraph

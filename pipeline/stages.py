@@ -123,11 +123,13 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
             d.reason = "empty"
             d.detail = json.dumps({"chars": len(d.text)})
     clock.lap("repair")
-    langid.detect_documents(docs, cfg.langid)
+    text = langid.TextBatches([d for d in docs if d.reason is None])   # one pass, for both steps
+    langid.detect_documents(docs, cfg.langid, text)
     clock.lap("langid")
     segment.segment_batch(docs, cfg.segment)
     clock.lap("segment")
-    langid.detect_sentences(docs, cfg.langid)
+    langid.detect_sentences(docs, cfg.langid, text)
+    del text
     clock.lap("langid")
     for f in filters.build_filters(cfg.filters):
         f.apply(docs)

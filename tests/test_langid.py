@@ -134,3 +134,74 @@ def test_function_words_are_exclusive_to_one_language():
     for shared in ("de", "la", "que", "a", "en", "il", "in", "no", "para"):
         assert not any(shared in words for words in excl.values()), shared
     assert all(len(w) > 1 for words in excl.values() for w in words)
+
+
+NEWS_EN = ("The city council approved the new budget on Tuesday, and the mayor said that the money would be spent "
+           "on schools, roads and the renovation of the old library. It was the first budget in three years that "
+           "had the support of all the parties on the council. The opposition, which had criticised the plan for "
+           "months, said that it was not perfect but that the changes made in the last week were enough. Work on "
+           "the roads will start in the spring, and the library is expected to reopen at the end of next year. "
+           "Residents who spoke to the local paper were pleased with the decision, although some of them said "
+           "they had heard such promises before.")
+GALICIAN = ("O Concello da Coruña aprobou onte o orzamento para o próximo ano, que inclúe unha partida importante "
+            "para a mellora dos barrios. Segundo o alcalde, as obras comezarán na primavera e estarán rematadas "
+            "antes do verán. A oposición criticou que non se tivesen en conta as propostas dos veciños, pero o "
+            "goberno local defendeu que o proceso foi aberto e transparente. Ademais, o plan prevé a creación de "
+            "novas zonas verdes e a renovación da iluminación pública en varias rúas do centro da cidade.")
+
+
+def _doc_detector_reads(monkeypatch, text, **cfg):
+    """(document, the texts the detector was given) for document-level detection alone."""
+    from pipeline import langid
+    calls = []
+    real = langid.Cld2Backend.detect
+    monkeypatch.setattr(langid.Cld2Backend, "detect", lambda self, t: calls.append(t) or real(self, t))
+    d = Document("d", text, "d", (0, 0), "{}")
+    detect_documents([d], LangidConfig(**cfg))
+    return d, calls
+
+
+def test_clear_function_words_let_the_detector_read_only_a_prefix(monkeypatch):
+    from pipeline.langid import DOC_PREFIX
+    d, calls = _doc_detector_reads(monkeypatch, NEWS_EN)
+    assert d.lang == "en" and calls == [NEWS_EN[:DOC_PREFIX]]
+    assert 0.9 <= d.lang_score <= 1.0            # the share of its function words that are English
+    d2, calls2 = _doc_detector_reads(monkeypatch, NEWS_EN, doc_function_words=False)
+    assert d2.lang == "en" and calls2 == [NEWS_EN]
+
+
+def test_document_vote_is_checked_and_falls_back_to_the_whole_text(monkeypatch):
+    # A Spanish quote opens an English article: the function words say English, the first 500
+    # characters say Spanish, so the detector reads the whole text.
+    quote = " ".join([SENTENCES["es"]] * 4)
+    text = "\n\n".join([quote] + [NEWS_EN.replace("Tuesday", day) for day in ("Monday", "Tuesday", "Friday", "Sunday")])
+    d, calls = _doc_detector_reads(monkeypatch, text)
+    assert d.lang == "en" and calls[-1] == text and len(calls) == 2
+    # Galician shares do/da/dos/das/foi with Portuguese: never called Portuguese.
+    d, _ = _doc_detector_reads(monkeypatch, GALICIAN)
+    assert d.lang == "gl"
+    # A Chinese article quoting English: most letters are not Latin, no vote.
+    zh = " ".join([SENTENCES["zh"]] * 8) + "\n\n" + NEWS_EN[:300]
+    d, calls = _doc_detector_reads(monkeypatch, zh)
+    assert d.lang == "zh" and calls == [zh]
+
+
+def test_shared_text_batches_give_the_same_sentences():
+    from pipeline.langid import TextBatches
+    texts = [NEWS_EN + " " + SENTENCES["es"] + " " + NEWS_EN[:200], SENTENCES["zh"] * 3 + " " + SENTENCES["en"],
+             "", GALICIAN + " " + SENTENCES["de"]]
+    results = []
+    for shared in (False, True):
+        docs = [Document(f"d{i}", t, "d", (0, i), "{}") for i, t in enumerate(texts)]
+        live = [d for d in docs if d.text]
+        for d in docs:
+            if not d.text:
+                d.reason = "empty"
+        text = TextBatches(live) if shared else None
+        detect_documents(docs, LangidConfig(), text)
+        for d in live:
+            segment_document(d, SegmentConfig())
+        detect_sentences(docs, LangidConfig(), text)
+        results.append([(d.lang, _flagged(d)) for d in docs])
+    assert results[0] == results[1]
+    assert results[0][0] == ("en", [(SENTENCES["es"], "es")]) and results[0][3][0] == "gl"
