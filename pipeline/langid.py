@@ -68,6 +68,7 @@ FUNCTION_WORDS = {
     "ar": "في من على إلى عن أن التي الذي هذا هذه مع كان قد بين ذلك كما بعد لا ما وقد إن حيث عند",
 }
 _FW_LANGS = sorted(FUNCTION_WORDS)
+_FW_INDEX = {lang: i for i, lang in enumerate(_FW_LANGS)}
 
 
 def _exclusive() -> dict[str, set[str]]:
@@ -393,6 +394,7 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
         first_cont = ~space[np.minimum(se[:, 0], len(space) - 1)] & (se[:, 0] > 0)
         first_cont &= ~space[np.maximum(se[:, 0] - 1, 0)]
         words = words + (first_cont & (se[:, 1] > se[:, 0]))
+        doc_idx = np.array(doc_idx, np.int64)
         has_script = main[doc_idx] >= 0
         kind = np.full(len(spans), 0, np.int8)           # 0 none, 1 script, 2 long, 3 short
         ok = (letters >= 4) & (letters >= 0.6 * nonspace)
@@ -404,7 +406,8 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
         short = rest & ~long_ & (((words >= 3) & (letters >= 12)) | ((cjk > 0) & (letters >= 6)))
         kind[short] = 3
         if cfg.function_words:
-            kind[(kind >= 2) & _native(hit_starts, hit_buckets, se, [batch[k].lang for k in doc_idx])] = 4
+            doc_fw = np.array([_FW_INDEX.get(d.lang, -1) for d in batch], np.int8)
+            kind[(kind >= 2) & _native(hit_starts, hit_buckets, se, doc_fw[doc_idx])] = 4
         entries += where
         kinds.append(kind)
         letter_counts.append(letters)
@@ -414,17 +417,18 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
     return entries, np.concatenate(kinds), np.concatenate(letter_counts), np.concatenate(para_ids)
 
 
-def _native(starts: np.ndarray, bucket: np.ndarray, se: np.ndarray, langs: list[str]) -> np.ndarray:
+def _native(starts: np.ndarray, bucket: np.ndarray, se: np.ndarray, doc_lang: np.ndarray) -> np.ndarray:
     """Per sentence span: does it have 2+ distinct exclusive function words of its document's
-    language, and at least twice as many as of all other languages together? ``starts``,
-    ``bucket``: where the batch's exclusive function words are and which they are."""
+    language (``doc_lang``: index in _FW_LANGS, -1 when it has no list), and at least twice as
+    many as of all other languages together? ``starts``, ``bucket``: where the batch's exclusive
+    function words are and which they are."""
     table, table_lang, _ = _fw_table()
     sid = np.searchsorted(se[:, 0], starts, side="right") - 1
     inside = (sid >= 0) & (starts < se[np.maximum(sid, 0), 1])
     # distinct words per sentence: "to ... to" is one English word
-    pairs = np.unique(sid[inside] * len(table) + bucket[inside])
+    pairs = np.sort(sid[inside] * len(table) + bucket[inside])
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]      # np.unique, without its overhead
     sid, tok_lang = pairs // len(table), table_lang[pairs % len(table)]
-    doc_lang = np.array([_FW_LANGS.index(x) if x in FUNCTION_WORDS else -1 for x in langs], np.int8)
     same = tok_lang == doc_lang[sid]
     own = np.bincount(sid[same], minlength=len(se))
     other = np.bincount(sid[~same], minlength=len(se))
