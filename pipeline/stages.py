@@ -9,10 +9,12 @@ decide where they run.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
@@ -98,8 +100,28 @@ def _limit_length(d: Document, max_chars: int) -> None:
     d.text = d.text[:cut]
 
 
+@contextmanager
+def _no_cycle_collection():
+    """The cyclic garbage collector off while a shard is processed. A shard makes hundreds of
+    thousands of small objects (paragraphs, sentences, spans) that reference counting frees, and
+    none of them form cycles; the collector would walk the growing heap again and again for
+    nothing (4% of a shard's CPU). It runs again, as usual, after the shard."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     """Map phase 1. Returns the shard's counters and CPU seconds per stage."""
+    with _no_cycle_collection():
+        return _clean_shard(spec, cfg, work)
+
+
+def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     clock = _Clock()
     counts: Counter = Counter()
     docs = list(ShardReader(spec, cfg.input))
@@ -152,6 +174,11 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
 
 def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
     """Map phase 2: apply dedup decisions, write documents, ledger and the emitted keys."""
+    with _no_cycle_collection():
+        return _finish_shard(spec, cfg, work, out, run_id)
+
+
+def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
     clock = _Clock()
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
     docs = table_to_docs(pq.read_table(base + ".docs.parquet"))
