@@ -427,7 +427,7 @@ def _native(starts: np.ndarray, bucket: np.ndarray, se: np.ndarray, doc_lang: np
     inside = (sid >= 0) & (starts < se[np.maximum(sid, 0), 1])
     # distinct words per sentence: "to ... to" is one English word
     pairs = np.sort(sid[inside] * len(table) + bucket[inside])
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]      # np.unique, without its overhead
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]][:len(pairs)]]     # np.unique, without its overhead
     sid, tok_lang = pairs // len(table), table_lang[pairs % len(table)]
     same = tok_lang == doc_lang[sid]
     own = np.bincount(sid[same], minlength=len(se))
