@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import ftfy
 import ftfy.fixes
+import numpy as np
 
+from . import chars
 from .config import RepairConfig
 
 # ftfy as pure configuration: every default that could touch correct text is off.
@@ -131,16 +133,97 @@ def _badness(text: str) -> int:
 
 
 @lru_cache(maxsize=None)
-def _legacy_gate(codec: str):
-    """What UTF-8 read as ``codec`` must contain: a lead byte (C2-F4) followed by a continuation
-    byte (80-BF), as that codec shows them. For multi-byte codecs (gbk) bytes do not map to single
-    characters: there the text must at least contain characters of the codec's script."""
+def _legacy_classes(codec: str) -> tuple[str, str | None]:
+    """What UTF-8 read as ``codec`` must contain, as (first character, next character) regex
+    classes: a lead byte (C2-F4) followed by a continuation byte (80-BF), as that codec shows
+    them. For multi-byte codecs (gbk) bytes do not map to single characters: there the text must
+    at least contain characters of the codec's script (next is None)."""
     if codecs.lookup(codec).name in ("gbk", "gb2312", "gb18030", "big5", "shift_jis", "euc_jp", "euc_kr"):
-        return re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
+        return "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]", None
     lead = "".join(bytes([b]).decode(codec, "ignore") for b in range(0xC2, 0xF5))
     cont = "".join(bytes([b]).decode(codec, "ignore") for b in range(0x80, 0xC0))
     # undefined bytes survive as C1 controls, lost ones as U+FFFD (see _sloppy_encode)
-    return re.compile(f"[{re.escape(lead)}][{re.escape(cont)}\u0080-\u009f\ufffd]")
+    return f"[{re.escape(lead)}]", f"[{re.escape(cont)}\u0080-\u009f\ufffd]"
+
+
+@lru_cache(maxsize=None)
+def _legacy_gate(codec: str):
+    first, nxt = _legacy_classes(codec)
+    return re.compile(first + (nxt or ""))
+
+
+# --------------------------------------------------------------------------- batch pre-scan
+# The gates above are regexes run paragraph by paragraph. For a batch of documents one numpy
+# pass over code points answers a coarser question first: could a gate match anywhere in this
+# document? A per-code-point table holds, for every gate, a bit for "may start a match" and one
+# for "may follow"; a document where no start bit is followed by its follow bit cannot match, so
+# its regexes are skipped. The answer is a superset (a pair across two paragraphs, or the union
+# of ftfy's pairs, may say yes for nothing), never a subset: the regexes still decide.
+_B_NON_ASCII, _B_CONTROL, _B_C1, _B_FTFY = 1, 2, 4, 8     # _B_FTFY: start bit; follow bit is << 1
+_ASTRAL = 0x10000            # code points above the BMP share one table entry with every bit set
+
+
+@lru_cache(maxsize=8)
+def _scan_table(codecs_: tuple[str, ...]) -> np.ndarray:
+    bmp = "".join(map(chr, range(0x10000)))
+    table = np.zeros(0x10001, np.uint32)
+
+    def mark(cls: str, bit: int) -> None:
+        for m in re.finditer(f"(?:{cls})+", bmp):    # runs of matching characters
+            table[m.start():m.end()] |= np.uint32(bit)
+
+    table[0x80:] |= _B_NON_ASCII
+    mark(CONTROL_RE.pattern, _B_CONTROL)
+    table[0x80:0xA0] |= _B_C1
+    for first, nxt in _PAIRS:
+        mark(first, _B_FTFY)
+        mark(nxt, _B_FTFY << 1)
+    for k, codec in enumerate(codecs_):
+        first, nxt = _legacy_classes(codec)
+        mark(first, _codec_bit(k))
+        if nxt is None:          # one character is enough: every character may follow
+            table |= np.uint32(_codec_bit(k) << 1)
+        else:
+            mark(nxt, _codec_bit(k) << 1)
+    table[_ASTRAL] = np.uint32(0xFFFFFFFF)
+    return table
+
+
+def _codec_bit(k: int) -> int:
+    return 1 << (5 + 2 * k)
+
+
+_MAX_SCAN_CODECS = 13        # 5 + 2 * 13 = 31 bits
+
+
+def scan(texts: list[str], cfg: RepairConfig) -> list[int | None]:
+    """Per text, which gates could match (a bit mask for ``repair_text``'s ``hint``); None when
+    the configuration has more codecs than the table holds (no hint: every regex runs)."""
+    codecs_ = tuple(cfg.legacy_codecs)
+    if len(codecs_) > _MAX_SCAN_CODECS:
+        return [None] * len(texts)
+    table = _scan_table(codecs_)
+    starts = np.uint32(sum(_codec_bit(k) for k in range(len(codecs_))) | _B_FTFY)
+    singles = np.uint32(_B_NON_ASCII | _B_CONTROL | _B_C1)
+    out: list[int | None] = []
+    i = 0
+    while i < len(texts):                      # cache-sized batches
+        j, size = i, 0
+        while j < len(texts) and (size < 200_000 or j == i):
+            size += len(texts[j])
+            j += 1
+        cps, offsets = chars.code_points(texts[i:j])
+        f = table[np.minimum(cps, _ASTRAL)]
+        pairs = np.zeros(len(f), np.uint32)
+        if len(f) > 1:
+            pairs[:-1] = f[:-1] & (f[1:] >> np.uint32(1)) & starts
+        bits = (f & singles) | pairs
+        lengths = np.diff(offsets)
+        mask = np.bitwise_or.reduceat(np.r_[bits, np.uint32(0)], offsets[:-1]) if len(lengths) else bits[:0]
+        mask[lengths == 0] = 0
+        out += mask.tolist()
+        i = j
+    return out
 
 
 def _head_decodes(head: str, codec: str) -> bool:
@@ -216,26 +299,32 @@ def _plausible(text: str) -> bool:
     return True
 
 
-def repair_text(text: str, cfg: RepairConfig) -> RepairResult:
+def repair_text(text: str, cfg: RepairConfig, hint: int | None = None) -> RepairResult:
+    """Repair one document. ``hint``: its mask from ``scan`` (the gates that could match); the
+    result is the same with or without it, only faster."""
     counts: Counter = Counter()
     if not cfg.enabled:
         return RepairResult(text, counts)
     if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _NON_ASCII.search(text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")   # never creates or breaks a gate pair
+    if hint is None:
+        hint = 0xFFFFFFFF
+    legacy_codecs = tuple(c for k, c in enumerate(cfg.legacy_codecs) if hint & _codec_bit(k))
+    use_ftfy = cfg.ftfy and hint & _B_FTFY
+    changed = False
+    if (use_ftfy or legacy_codecs) and _NON_ASCII.search(text):
         parts = _PARA_SPLIT.split(text)
-        changed = False
         for i in range(0, len(parts), 2):
             para = parts[i]
             if not para or not _NON_ASCII.search(para):
                 continue
             fixed = para
-            if cfg.ftfy and MOJIBAKE_GATE.search(para):
+            if use_ftfy and MOJIBAKE_GATE.search(para):
                 fixed = ftfy.fix_text(para, FTFY_CONFIG)
                 if fixed != para:
                     counts["repair-ftfy"] += 1
-            if fixed == para and cfg.legacy_codecs:
-                legacy = _try_legacy(para, cfg.legacy_codecs)
+            if fixed == para and legacy_codecs:
+                legacy = _try_legacy(para, legacy_codecs)
                 if legacy:
                     fixed = legacy[0]
                     counts[f"repair-legacy_{legacy[1]}"] += 1
@@ -244,21 +333,23 @@ def repair_text(text: str, cfg: RepairConfig) -> RepairResult:
                 changed = True
         if changed:
             text = "".join(parts)
+    if changed:
+        hint = 0xFFFFFFFF        # the repaired text was not scanned
     removed = None
-    if cfg.remove_control:
-        if _C1_RE.search(text):
+    if cfg.remove_control and hint & (_B_CONTROL | _B_C1):
+        if hint & _B_C1 and _C1_RE.search(text):
             # Left-over C1 controls are cp1252 characters read as latin-1 ("l\x92homme").
             fixed = ftfy.fixes.fix_c1_controls(text)
             if fixed != text:
                 counts["repair-c1_controls"] += 1
                 text = fixed
-        found = CONTROL_RE.findall(text)
+        found = CONTROL_RE.findall(text) if hint & _B_CONTROL else None
         if found:
-            chars = "".join(found)
+            gone = "".join(found)
             text = CONTROL_RE.sub("", text)
-            counts["repair-control_removed"] += len(chars)
-            kinds = Counter(_kind(ch) for ch in chars)
-            removed = {"chars": chars, "kinds": dict(sorted(kinds.items()))}
+            counts["repair-control_removed"] += len(gone)
+            kinds = Counter(_kind(ch) for ch in gone)
+            removed = {"chars": gone, "kinds": dict(sorted(kinds.items()))}
             for k, v in kinds.items():
                 counts[f"repair-removed_{k}"] += v
     if cfg.normalization != "none":

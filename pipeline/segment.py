@@ -65,30 +65,30 @@ def _should_merge(prev: str, nxt: str, lang: str) -> bool:
 
 
 def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[tuple[int, int]]:
-    """Sentence spans of a paragraph; together they cover ``text`` exactly."""
+    """Sentence spans of a paragraph; together they cover ``text`` exactly. A piece that is only
+    whitespace is glued to the sentence before it."""
     spans: list[tuple[int, int]] = []
     pos = 0
-    for line in _LINE_RE.findall(text):
+    for line in (_LINE_RE.findall(text) if "\n" in text else (text,)):
         if not line:
             continue
         pieces = _split_line(line, lang, splitter) if line.strip() else [line]
-        merged: list[str] = []
+        if len(pieces) > 1:
+            merged = [pieces[0]]
+            for piece in pieces[1:]:
+                if _should_merge(merged[-1], piece, lang):
+                    merged[-1] += piece
+                else:
+                    merged.append(piece)
+            pieces = merged
         for piece in pieces:
-            if merged and _should_merge(merged[-1], piece, lang):
-                merged[-1] += piece
+            end = pos + len(piece)
+            if spans and piece.isspace():
+                spans[-1] = (spans[-1][0], end)
             else:
-                merged.append(piece)
-        for piece in merged:
-            spans.append((pos, pos + len(piece)))
-            pos += len(piece)
-    # Whitespace-only pieces are glued to the previous sentence.
-    out: list[tuple[int, int]] = []
-    for s, e in spans:
-        if out and not text[s:e].strip():
-            out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out
+                spans.append((pos, end))
+            pos = end
+    return spans
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:

@@ -128,11 +128,12 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     n_bytes = sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs)
     clock.lap("read")
     faults.point("read")
-    for d in docs:
-        if d.reason is not None:
-            continue
+    live = [d for d in docs if d.reason is None]
+    for d in live:
         _limit_length(d, cfg.input.max_doc_chars)
-        res = repair.repair_text(d.text, cfg.repair)
+    hints = repair.scan([d.text for d in live], cfg.repair) if cfg.repair.enabled else [None] * len(live)
+    for d, hint in zip(live, hints):
+        res = repair.repair_text(d.text, cfg.repair, hint)
         d.text = res.text
         counts.update(res.counts)
         if res.removed:

@@ -110,3 +110,24 @@ def test_lossy_gbk_mojibake_is_mostly_recovered():
 @pytest.mark.parametrize("text", ["2012—∞", "OK??:(   `¬´    ):", "√2 ≈ 1.414", "“École” est fermée."])
 def test_lookalikes_are_left_alone(text):
     assert repair_text(text, CFG).text == text
+
+
+def test_batch_scan_hints_change_nothing_and_skip_clean_text():
+    """``scan`` tells which gates could match a document; with its hint ``repair_text`` gives the
+    same result, and plain text in Latin script gets no gate bit (its regexes are skipped)."""
+    from pipeline.repair import _B_FTFY, scan
+    broken = []
+    for good in ("Президент заявил, что переговоры прошли успешно.", "افتتحت البلدية يوم الأحد مكتبة عامة جديدة.",
+                 "经过一年的改造，市中心公园于周六重新向市民开放。", "Ça va très bien, merci — à demain!"):
+        for codec in ("cp1252", "latin-1", "cp1251", "koi8_r", "cp1256", "gbk", "mac_roman"):
+            broken.append("Intro.\n\n" + good.encode("utf-8").decode(codec, "replace") + "\n\nThe end.")
+    odd = ["a\x00b\u200bc\ufeffd\x85e", "x\ud800y", "l\x92homme", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 √é", "\r\nline\rnext\r\n\r\nÃ©", "",
+           "Ð\n\n¿"]
+    texts = CLEAN + broken + odd
+    hints = scan(texts, CFG)
+    for text, hint in zip(texts, hints):
+        a, b = repair_text(text, CFG), repair_text(text, CFG, hint)
+        assert (a.text, a.counts, a.removed) == (b.text, b.counts, b.removed), text
+    assert sum(repair_text(t, CFG).text != t for t in broken) >= 20      # the repairs did happen
+    assert scan(["The mayor said the new bridge opens on Monday."], CFG) == [0]
+    assert scan(["Ã©t"], CFG)[0] & _B_FTFY
