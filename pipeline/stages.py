@@ -25,47 +25,71 @@ from .config import Config
 from .model import Document, Paragraph, Sentence
 from .read import ShardReader, ShardSpec
 
+# The hand-off between the two phases: each document with its paragraphs as two list columns
+# (start in the text, length) and, only for the paragraphs that lost something (a reason on the
+# paragraph or on one of its sentences), their marks as JSON. Most paragraphs lost nothing, so
+# neither phase builds or parses a structure for them.
 STAGE1_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("file", pa.int32()),
     ("pos", pa.int64()), ("metadata", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32()),
-    ("reason", pa.string()), ("detail", pa.string()), ("extra", pa.string()), ("paras", pa.string()),
+    ("reason", pa.string()), ("detail", pa.string()), ("extra", pa.string()),
+    ("para_start", pa.list_(pa.int32())), ("para_len", pa.list_(pa.int32())), ("marks", pa.string()),
 ])
 
 
+def _marks(d: Document) -> str | None:
+    """{paragraph index: [reason, detail, sentences]} for the paragraphs that lost something;
+    sentences ([start, end, reason, detail, lang, score]) only where one of them was removed."""
+    out = {}
+    for i, p in enumerate(d.paragraphs):
+        removed = any(s.reason for s in p.sentences)
+        if p.reason is not None or removed:
+            out[i] = [p.reason, p.detail,
+                      [[s.start, s.end, s.reason, s.detail, s.lang, s.score] for s in p.sentences] if removed else []]
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":")) if out else None
+
+
 def docs_to_table(docs: list[Document]) -> pa.Table:
-    cols = {f.name: [] for f in STAGE1_SCHEMA}
-    for d in docs:
-        cols["doc_id"].append(d.doc_id)
-        cols["text"].append(d.text)
-        cols["source"].append(d.source)
-        cols["file"].append(d.order[0])
-        cols["pos"].append(d.order[1])
-        cols["metadata"].append(d.metadata)
-        cols["lang"].append(d.lang)
-        cols["lang_score"].append(d.lang_score)
-        cols["reason"].append(d.reason)
-        cols["detail"].append(d.detail)
-        cols["extra"].append(json.dumps(d.extra_ledger, ensure_ascii=False) if d.extra_ledger else None)
-        # Sentences matter to the second phase only where one was removed (kept text, ledger rows).
-        cols["paras"].append(json.dumps(
-            [[p.idx, p.start, len(p.text), p.reason, p.detail,
-              [[s.start, s.end, s.reason, s.detail, s.lang, s.score] for s in p.sentences]
-              if any(s.reason for s in p.sentences) else []]
-             for p in d.paragraphs], ensure_ascii=False, separators=(",", ":")))
+    n_paras = np.fromiter((len(d.paragraphs) for d in docs), np.int32, len(docs))
+    offsets = pa.array(np.r_[0, np.cumsum(n_paras, dtype=np.int64)].astype(np.int32))
+    starts = pa.array(np.fromiter((p.start for d in docs for p in d.paragraphs), np.int32, int(n_paras.sum())))
+    lens = pa.array(np.fromiter((len(p.text) for d in docs for p in d.paragraphs), np.int32, int(n_paras.sum())))
+    cols = {
+        "doc_id": [d.doc_id for d in docs], "text": [d.text for d in docs], "source": [d.source for d in docs],
+        "file": [d.order[0] for d in docs], "pos": [d.order[1] for d in docs],
+        "metadata": [d.metadata for d in docs], "lang": [d.lang for d in docs],
+        "lang_score": [d.lang_score for d in docs], "reason": [d.reason for d in docs],
+        "detail": [d.detail for d in docs],
+        "extra": [json.dumps(d.extra_ledger, ensure_ascii=False) if d.extra_ledger else None for d in docs],
+        "para_start": pa.ListArray.from_arrays(offsets, starts),
+        "para_len": pa.ListArray.from_arrays(offsets, lens),
+        "marks": [_marks(d) for d in docs],
+    }
     return pa.Table.from_pydict(cols, schema=STAGE1_SCHEMA)
 
 
 def table_to_docs(table: pa.Table) -> list[Document]:
     docs = []
-    c = table.to_pydict()
-    for doc_id, text, source, file, pos, meta, lang, score, reason, detail, extra, paras in zip(
+    c = table.select([n for n in STAGE1_SCHEMA.names if n not in ("para_start", "para_len")]).to_pydict()
+    starts = table.column("para_start").combine_chunks()
+    lens = table.column("para_len").combine_chunks()
+    offsets = starts.offsets.to_numpy().tolist()
+    starts = starts.values.to_numpy().tolist()
+    lens = lens.values.to_numpy().tolist()
+    for k, (doc_id, text, source, file, pos, meta, lang, score, reason, detail, extra, marks) in enumerate(zip(
             c["doc_id"], c["text"], c["source"], c["file"], c["pos"], c["metadata"], c["lang"],
-            c["lang_score"], c["reason"], c["detail"], c["extra"], c["paras"]):
+            c["lang_score"], c["reason"], c["detail"], c["extra"], c["marks"])):
         d = Document(doc_id=doc_id, text=text, source=source, order=(file, pos), metadata=meta, lang=lang,
                      lang_score=score, reason=reason, detail=detail,
                      extra_ledger=json.loads(extra) if extra else [])
-        d.paragraphs = [Paragraph(idx, start, text[start:start + n], [Sentence(*x) for x in sents], p_reason, p_detail)
-                        for idx, start, n, p_reason, p_detail, sents in json.loads(paras)]
+        a = offsets[k]
+        d.paragraphs = [Paragraph(i, start, text[start:start + n])
+                        for i, (start, n) in enumerate(zip(starts[a:offsets[k + 1]], lens[a:offsets[k + 1]]))]
+        if marks:
+            for i, (p_reason, p_detail, sents) in json.loads(marks).items():
+                p = d.paragraphs[int(i)]
+                p.reason, p.detail = p_reason, p_detail
+                p.sentences = [Sentence(*x) for x in sents]
         docs.append(d)
     return docs
 
