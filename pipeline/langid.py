@@ -279,7 +279,8 @@ class TextBatches:
             n = len(docs)
             did = np.searchsorted(offsets, hs, side="right") - 1
             occ = np.bincount(did * n_lang + table_lang[hb], minlength=n * n_lang).reshape(n, n_lang)
-            pairs = np.unique(did * len(table) + hb)
+            pairs = np.sort(did * len(table) + hb)
+            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]][:len(pairs)]]     # distinct (document, word)
             dist = np.bincount((pairs // len(table)) * n_lang + table_lang[pairs % len(table)],
                                minlength=n * n_lang).reshape(n, n_lang)
             best = occ.argmax(axis=1)
