@@ -65,6 +65,23 @@ def tables() -> dict:
     return _T
 
 
+BATCH_CHARS = 200_000     # numpy temporaries of this size stay in cache (multi-MB ones are mapped and zeroed)
+
+
+def batches(lengths: list[int]) -> list[tuple[int, int]]:
+    """(start, end) ranges of consecutive items with about BATCH_CHARS characters in all (an item
+    longer than that is a batch of its own)."""
+    out, start, size = [], 0, 0
+    for j, n in enumerate(lengths):
+        if size >= BATCH_CHARS:
+            out.append((start, j))
+            start, size = j, 0
+        size += n
+    if start < len(lengths):
+        out.append((start, len(lengths)))
+    return out
+
+
 def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(code points of all texts concatenated, uint32; offsets of each text, int64)."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))

@@ -243,12 +243,7 @@ class TextBatches:
         t = chars.tables()
         table, table_lang, longest = _fw_table()
         self.batches = []          # (documents, offsets, classes, function-word starts, table buckets)
-        i = 0
-        while i < len(docs):
-            j, size = i, 0
-            while j < len(docs) and (size < 200_000 or j == i):
-                size += len(docs[j].text)
-                j += 1
+        for i, j in chars.batches([len(d.text) for d in docs]):
             cps, offsets = chars.code_points([d.text for d in docs[i:j]])
             packed = t["packed"][cps]
             word = (packed & np.uint32(1 << 22)).astype(bool)
@@ -266,7 +261,6 @@ class TextBatches:
             hit = table[bucket] == keys
             self.batches.append((docs[i:j], offsets, t["classes"][cps], starts[hit],
                                  bucket[hit].astype(np.int64), ntok))
-            i = j
 
     def votes(self) -> list[tuple[Document, str | None, float]]:
         """Per document: the language its function words clearly say (see DOC_FW_*) or None, and

@@ -206,12 +206,7 @@ def scan(texts: list[str], cfg: RepairConfig) -> list[int | None]:
     starts = np.uint32(sum(_codec_bit(k) for k in range(len(codecs_))) | _B_FTFY)
     singles = np.uint32(_B_NON_ASCII | _B_CONTROL | _B_C1)
     out: list[int | None] = []
-    i = 0
-    while i < len(texts):                      # cache-sized batches
-        j, size = i, 0
-        while j < len(texts) and (size < 200_000 or j == i):
-            size += len(texts[j])
-            j += 1
+    for i, j in chars.batches([len(t) for t in texts]):
         cps, offsets = chars.code_points(texts[i:j])
         f = table[np.minimum(cps, _ASTRAL)]
         pairs = np.zeros(len(f), np.uint32)
@@ -222,7 +217,6 @@ def scan(texts: list[str], cfg: RepairConfig) -> list[int | None]:
         mask = np.bitwise_or.reduceat(np.r_[bits, np.uint32(0)], offsets[:-1]) if len(lengths) else bits[:0]
         mask[lengths == 0] = 0
         out += mask.tolist()
-        i = j
     return out
 
 
