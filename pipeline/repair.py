@@ -17,8 +17,8 @@ import codecs
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ftfy
 import ftfy.fixes
