@@ -83,11 +83,8 @@ def _fw_table() -> tuple[np.ndarray, np.ndarray, int]:
     so that no two words share one."""
     words = [(w, _FW_LANGS.index(lang)) for lang, ws in sorted(_exclusive().items()) for w in sorted(ws)]
     longest = max(len(w) for w, _ in words)
-    keys = []
-    for w, _ in words:
-        cps = np.frombuffer(w.encode("utf-32-le"), np.uint32)
-        keys.append(_token_keys(cps, np.array([0]), np.array([len(cps)]))[0])
-    keys = np.array(keys, np.uint64)
+    cps, offsets = chars.code_points([w for w, _ in words])
+    keys = _token_keys(cps, offsets[:-1], np.diff(offsets))
     bits = 12
     while len(np.unique(keys >> np.uint64(64 - bits))) < len(keys):
         bits += 1
