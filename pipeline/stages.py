@@ -33,7 +33,7 @@ STAGE1_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("file", pa.int32()),
     ("pos", pa.int64()), ("metadata", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32()),
     ("reason", pa.string()), ("detail", pa.string()), ("extra", pa.string()),
-    ("para_start", pa.list_(pa.int32())), ("para_len", pa.list_(pa.int32())), ("marks", pa.string()),
+    ("para_start", pa.list_(pa.int64())), ("para_len", pa.list_(pa.int64())), ("marks", pa.string()),
 ])
 
 
@@ -52,8 +52,8 @@ def _marks(d: Document) -> str | None:
 def docs_to_table(docs: list[Document]) -> pa.Table:
     n_paras = np.fromiter((len(d.paragraphs) for d in docs), np.int32, len(docs))
     offsets = pa.array(np.r_[0, np.cumsum(n_paras, dtype=np.int64)].astype(np.int32))
-    starts = pa.array(np.fromiter((p.start for d in docs for p in d.paragraphs), np.int32, int(n_paras.sum())))
-    lens = pa.array(np.fromiter((len(p.text) for d in docs for p in d.paragraphs), np.int32, int(n_paras.sum())))
+    starts = pa.array(np.fromiter((p.start for d in docs for p in d.paragraphs), np.int64, int(n_paras.sum())))
+    lens = pa.array(np.fromiter((len(p.text) for d in docs for p in d.paragraphs), np.int64, int(n_paras.sum())))
     cols = {
         "doc_id": [d.doc_id for d in docs], "text": [d.text for d in docs], "source": [d.source for d in docs],
         "file": [d.order[0] for d in docs], "pos": [d.order[1] for d in docs],
