@@ -14,7 +14,7 @@ Barrier (``resolve``): items are ranked by the keep rule (history first, then ``
 order, or ``longest``). Exact groups keep their best-ranked member. Near pairs are proposed one
 band at a time (sort the band's hashes; every member of a run of equal hashes is paired with the
 run's best-ranked member), verified by estimated Jaccard gathered from the memory-mapped
-signatures, and joined into connected components (scipy). A member is dropped only when its own
+signatures, and joined into connected components. A member is dropped only when its own
 estimated Jaccard to its component's keeper reaches the threshold, so every ledger row names a
 kept copy that really is similar. Documents are resolved first; paragraphs of dropped documents
 take no further part. Memory is O(items) for a few small columns plus one band at a time, never
@@ -255,8 +255,7 @@ class Keys:
 
     @staticmethod
     def read(base: str) -> "Keys":
-        import pyarrow.parquet as pq
-        return Keys(pq.read_table(base + ".keys.parquet"), np.load(base + ".sig.npy"),
+        return Keys(write.read_table(base + ".keys.parquet"), np.load(base + ".sig.npy"),
                     np.load(base + ".bands.npy"))
 
 
@@ -379,6 +378,7 @@ class _BandReader:
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self._headers: dict = {}
         self._row: dict = {}       # one reusable read buffer per segment size
+        self._bufs: dict = {}
 
     def _npy(self, i: int, suffix: str) -> tuple[str, int, tuple]:
         """(path, data offset, shape) of a segment's .npy file, header read once."""
@@ -392,6 +392,14 @@ class _BandReader:
                 shape, _fortran, _dtype = read_header(fh)
                 self._headers[key] = (path, fh.tell(), shape)
         return self._headers[key]
+
+    def _buffer(self, name: str, n: int, dtype) -> np.ndarray:
+        """A reusable read buffer of ``n`` items: a fresh one per read would be mapped and zeroed
+        by the kernel every time (a page fault per 4 KB)."""
+        buf = self._bufs.get(name)
+        if buf is None or len(buf) < n:
+            buf = self._bufs[name] = np.empty(n, dtype)
+        return buf[:n]
 
     def _runs(self, sorted_idx: np.ndarray):
         """(segment, start, end) of the runs of ``sorted_idx`` that fall in each segment."""
@@ -422,10 +430,9 @@ class _Corpus(_BandReader):
     signatures, bands and doc ids by segment."""
 
     def __init__(self, segments: list[Segment]):
-        import pyarrow.parquet as pq
         self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
         cols = ["kind", "file", "pos", "para", "length", "exact", "has_sig"]
-        tabs = [pq.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
+        tabs = [write.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
         _BandReader.__init__(self, [s.base for s in self.segments],
                              np.array([t.num_rows for t in tabs], dtype=np.int64))
         cat = lambda name, dt: (np.concatenate([np.asarray(t.column(name).to_numpy(zero_copy_only=False), dt)
@@ -433,7 +440,7 @@ class _Corpus(_BandReader):
         self.kind = cat("kind", np.int8)
         for i, seg in enumerate(self.segments):
             if seg.hist and seg.exclude_run:
-                runs = pq.read_table(seg.base + ".keys.parquet", columns=["run"]).column("run")
+                runs = write.read_table(seg.base + ".keys.parquet", columns=["run"]).column("run")
                 mine = np.asarray(pc.equal(runs, seg.exclude_run).to_numpy(zero_copy_only=False), bool)
                 self.kind[self.offsets[i]:self.offsets[i + 1]][mine] = -1
         self.file = cat("file", np.int64)
@@ -459,7 +466,11 @@ class _Corpus(_BandReader):
             path, off, shape = self._npy(i, ".sig.npy")
             rows = idx[lo:hi] - self.offsets[i]
             if (hi - lo) * 8 >= shape[0] and shape[0] <= (1 << 20):
-                whole = np.fromfile(path, dtype=np.uint32, count=shape[0] * shape[1], offset=off)
+                whole = self._buffer("sig", shape[0] * shape[1], np.uint32)
+                with open(path, "rb") as fh:
+                    fh.seek(off)
+                    if fh.readinto(memoryview(whole).cast("B")) != whole.nbytes:
+                        raise OSError(f"{path}: signatures are incomplete")
                 parts.append(whole.reshape(shape)[rows])
             else:
                 mm = np.memmap(path, dtype=np.uint32, mode="r", offset=off, shape=tuple(shape))
@@ -477,13 +488,28 @@ class _Corpus(_BandReader):
             out[i:i + k] = np.count_nonzero(s[inv[:k]] == s[inv[k:]], axis=1) / s.shape[1]
         return out
 
+    def jaccard_of(self, ids: np.ndarray, max_bytes: int = 64 << 20):
+        """``sim(a, b)``: estimated Jaccard of pairs of items among ``ids`` (sorted, unique). When
+        their signatures fit in ``max_bytes`` they are read once for all the calls (the pairs, then
+        the members and their keepers); otherwise each call reads what it needs (``jaccard``)."""
+        if not len(self.bases) or len(ids) * 4 * self._npy(0, ".sig.npy")[2][1] > max_bytes:
+            return self.jaccard
+        s = self.sigs(ids)
+
+        def sim(a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+            ia, ib = np.searchsorted(ids, a), np.searchsorted(ids, b)
+            out = np.empty(len(a), dtype=np.float64)
+            for i in range(0, len(a), chunk):
+                out[i:i + chunk] = np.count_nonzero(s[ia[i:i + chunk]] == s[ib[i:i + chunk]], axis=1) / s.shape[1]
+            return out
+        return sim
+
     def doc_ids(self, idx: np.ndarray) -> dict[int, str]:
-        import pyarrow.parquet as pq
         out: dict[int, str] = {}
         seg = self.seg[idx]
         for i in np.unique(seg):
             local = np.unique(idx[seg == i] - self.offsets[i])
-            col = pq.read_table(self.segments[i].base + ".keys.parquet", columns=["doc_id"]).column("doc_id")
+            col = write.read_table(self.segments[i].base + ".keys.parquet", columns=["doc_id"]).column("doc_id")
             for j, v in zip(local, col.take(pa.array(local)).to_pylist()):
                 out[int(j + self.offsets[i])] = v
         return out
@@ -545,6 +571,29 @@ def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np
     run_first = same[brk] - 1
     head = np.repeat(run_first, np.diff(np.r_[np.flatnonzero(brk), len(same)]))
     return (packed[head] & mask).astype(np.int64), (packed[same] & mask).astype(np.int64)
+
+
+def components(edges: np.ndarray, n: int) -> np.ndarray:
+    """Connected components of the undirected graph on nodes 0..n-1 with ``edges`` (m x 2): the
+    smallest node of each node's component. Each round hooks the larger root of every edge that
+    joins two trees under the smaller one, then points every node at its root; a root that is
+    not the smallest of its neighbours is hooked, so the number of trees at least halves each
+    round (logarithmic rounds, even for a long chain)."""
+    label = np.arange(n, dtype=np.int64)
+    u, v = edges[:, 0], edges[:, 1]
+    while True:
+        ru, rv = label[u], label[v]
+        cross = ru != rv
+        if not cross.any():
+            return label
+        ru, rv = ru[cross], rv[cross]
+        np.minimum.at(label, np.maximum(ru, rv), np.minimum(ru, rv))
+        while True:                      # parents are smaller than their children: no cycles
+            up = label[label]
+            if np.array_equal(up, label):
+                break
+            label = up
+        u, v = u[cross], v[cross]
 
 
 PARALLEL_MIN_ITEMS = 200_000     # smaller band passes are not worth shipping to workers
@@ -614,15 +663,12 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
             width = np.int64(len(c))
             e = np.unique(e[:, 0] * width + e[:, 1])               # one int64 per pair
             e = np.stack([e // width, e % width], axis=1)
-            ok = c.jaccard(e[:, 0], e[:, 1]) >= threshold
+            sim = c.jaccard_of(np.unique(e))
+            ok = sim(e[:, 0], e[:, 1]) >= threshold
             e = e[ok]
             if len(e):
-                from scipy.sparse import coo_matrix
-                from scipy.sparse.csgraph import connected_components
                 nodes, inv = np.unique(e, return_inverse=True)
-                inv = inv.reshape(-1, 2)
-                g = coo_matrix((np.ones(len(inv), np.int8), (inv[:, 0], inv[:, 1])), shape=(len(nodes),) * 2)
-                _, label = connected_components(g, directed=False)
+                label = nodes[components(inv.reshape(-1, 2), len(nodes))]
                 order = np.lexsort((rank[nodes], label))  # best-ranked node first in each component
                 lab, nod = label[order], nodes[order]
                 st = np.r_[True, lab[1:] != lab[:-1]]
@@ -630,7 +676,7 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
                 m = nod != keeper
                 mem, kee = nod[m], keeper[m]
                 if len(mem):
-                    j = c.jaccard(mem, kee)
+                    j = sim(mem, kee)
                     good = j >= threshold
                     members.append(mem[good]), keepers.append(kee[good])
                     sims.append(j[good]), exact.append(np.zeros(int(good.sum()), bool))

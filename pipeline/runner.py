@@ -76,7 +76,7 @@ class _Lock:
 def _versions() -> dict:
     out = {"python": platform.python_version(), "pipeline": PIPELINE_VERSION}
     for pkg in ("pyarrow", "ftfy", "pycld2", "fasttext-predict", "sentencex", "rensa", "datasketch",
-                "langdetect", "numpy", "scipy"):
+                "langdetect", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -221,7 +221,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         bases = [os.path.join(work, "stage1", f"{s.shard_id:05d}") for s in shards]
         for s, base in zip(shards, bases):     # shards finished by an earlier attempt without --state
             if os.path.exists(base + ".keys.parquet") and not os.path.exists(base + ".emitted.keys.parquet"):
-                dec = pq.read_table(dec_path, filters=[("shard", "=", s.shard_id)]) if os.path.exists(dec_path) else None
+                dec = write.read_decisions(dec_path, s.shard_id) if os.path.exists(dec_path) else None
                 emitted_keys(base, dec)
         history.append(state, cfg.dedup, run_id, [b + ".emitted" for b in bases])
     # Stats, report, manifest ---------------------------------------------------------

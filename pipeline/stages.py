@@ -18,7 +18,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import dedup, faults, filters, langid, repair, segment, write
 from .config import Config
@@ -206,11 +205,11 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
 def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
     clock = _Clock()
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
-    docs = table_to_docs(pq.read_table(base + ".docs.parquet"))
+    docs = table_to_docs(write.read_table(base + ".docs.parquet"))
     dec_path = os.path.join(work, "dedup", "decisions.parquet")
     decisions = None
     if os.path.exists(dec_path):
-        decisions = pq.read_table(dec_path, filters=[("shard", "=", spec.shard_id)])
+        decisions = write.read_decisions(dec_path, spec.shard_id)
     write.apply_decisions(docs, decisions)
     clock.lap("dedup")
     tables, ledger, counts = write.build_tables(docs, run_id, cfg.langid.foreign_routing)

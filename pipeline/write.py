@@ -52,6 +52,19 @@ def write_table(table: pa.Table, path: str, compression: str = "zstd") -> None:
     _fsync_dir(os.path.dirname(path))
 
 
+def read_table(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file of ours, read directly (``pq.read_table`` goes through the dataset
+    module, whose first use costs a fifth of a second in each process)."""
+    return pq.ParquetFile(path).read(columns=columns)
+
+
+def read_decisions(path: str, shard: int) -> pa.Table:
+    """The barrier's decisions for one shard."""
+    import pyarrow.compute as pc
+    t = read_table(path)
+    return t.filter(pc.equal(t.column("shard"), shard))
+
+
 def write_bytes(data: bytes, path: str) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = _tmp(path)

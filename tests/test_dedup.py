@@ -9,7 +9,7 @@ import pytest
 import xxhash
 
 from pipeline.config import DedupConfig
-from pipeline.dedup import MinHasher, Segment, exact_hash, keys_for_documents, resolve, shingle_hashes, tokenize, tokens
+from pipeline.dedup import MinHasher, Segment, components, exact_hash, keys_for_documents, resolve, shingle_hashes, tokenize, tokens
 from pipeline.model import Document, Paragraph, Sentence
 
 WORDS = ("council river storm school road rain family shelter crew resident bridge minister union "
@@ -196,3 +196,35 @@ def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
     assert parallel.equals(serial)
     assert stats["worker_cpu"] > 0
     assert not list((tmp_path / "tmp").iterdir())          # the hand-off file is removed
+
+
+def _components_by_search(edges, n):
+    """Reference: smallest node of each node's component, by breadth-first search."""
+    adj = [[] for _ in range(n)]
+    for a, b in edges.tolist():
+        adj[a].append(b)
+        adj[b].append(a)
+    label = [-1] * n
+    for start in range(n):
+        if label[start] < 0:
+            seen, todo = [start], [start]
+            label[start] = start
+            while todo:
+                for y in adj[todo.pop()]:
+                    if label[y] < 0:
+                        label[y] = start
+                        seen.append(y)
+                        todo.append(y)
+    return np.array(label)
+
+
+def test_components_match_a_graph_search():
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(1, 300))
+        if trial % 3 == 0:                       # one long chain in random order: the worst case
+            p = rng.permutation(n)
+            edges = np.stack([p[:-1], p[1:]], axis=1)
+        else:
+            edges = rng.integers(0, n, (int(rng.integers(0, 2 * n)), 2))
+        assert components(edges.astype(np.int64), n).tolist() == _components_by_search(edges, n).tolist()
