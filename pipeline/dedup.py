@@ -683,6 +683,15 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
     return (np.concatenate(members), np.concatenate(keepers), np.concatenate(sims), np.concatenate(exact))
 
 
+def warm_up() -> float:
+    """What the barrier's first use of pyarrow costs in a fresh driver (pyarrow imports pandas
+    then, ~0.15 s), paid ahead; the runner calls it in a thread while the workers are busy.
+    Returns the CPU seconds of the calling thread."""
+    t0 = time.thread_time()
+    pa.array(np.zeros(1, np.int64))
+    return time.thread_time() - t0
+
+
 def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: str = "",
             stats: dict | None = None) -> pa.Table:
     """Decisions for this run: one row per dropped document or paragraph of a current shard.

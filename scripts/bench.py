@@ -7,7 +7,7 @@ it also runs the datatrove peer on the first --peer-mb MB of the same input (it 
 and prints the ratio of MB/s per core against our 1-worker run.
 
     python scripts/bench.py [--docs 20000] [--workers 1] [--peer /tmp/peer-venv/bin/python] [--peer-mb 5]
-                            [--scale 10]
+                            [--scale 10] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -70,6 +70,20 @@ def run_ours(corpus: str, workers: int, out: str) -> dict:
             "task_rss_mb": stats["timing"].get("peak_rss_mb_per_task")}
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time, its CPU replaced by the median CPU of the runs."""
+    by_wall = sorted(runs, key=lambda r: r["wall"])
+    r = dict(by_wall[(len(by_wall) - 1) // 2])
+    cpus = sorted(x["stats"]["timing"]["cpu_seconds_total"] for x in runs)
+    cpu = cpus[(len(cpus) - 1) // 2]
+    timing = dict(r["stats"]["timing"])
+    scale = cpu / timing["cpu_seconds_total"]
+    timing["cpu_seconds_total"] = cpu
+    timing["cpu_seconds"] = {k: v * scale for k, v in timing["cpu_seconds"].items()}
+    r["stats"] = dict(r["stats"], timing=timing)
+    return r
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=20000)
@@ -77,6 +91,8 @@ def main() -> int:
     ap.add_argument("--dir", default="/tmp/pipeline-bench")
     ap.add_argument("--peer", default="/tmp/peer-venv/bin/python", help="datatrove virtualenv's python")
     ap.add_argument("--peer-mb", type=float, default=5, help="MB from the start of the corpus for the peer")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each worker count this many times, in turn, and report the medians")
     ap.add_argument("--scale", type=int, default=1,
                     help="also run the last worker count on a corpus this many times larger (scaling check)")
     args = ap.parse_args()
@@ -84,13 +100,21 @@ def main() -> int:
     mb = os.path.getsize(corpus) / 1e6
     print(f"corpus: {corpus} ({mb:.1f} MB, {args.docs} documents)")
     base, rates = None, {}
+    # With --repeat N the worker counts run in turn N times (so that a slow spell of the machine
+    # hits all of them) and each figure is the median of its N runs.
+    runs: dict[int, list[dict]] = {w: [] for w in args.workers}
+    for _ in range(args.repeat):
+        for w in args.workers:
+            runs[w].append(run_ours(corpus, w, os.path.join(args.dir, f"out-{w}")))
     for w in args.workers:
-        r = run_ours(corpus, w, os.path.join(args.dir, f"out-{w}"))
+        r = _median_run(runs[w])
         t = r["stats"]["timing"]
         cpu = t["cpu_seconds_total"]
         base = base or r["wall"]
         rates[w] = mb / cpu
-        print(f"workers={w}: {mb / cpu:.2f} MB/s per core (CPU {cpu:.1f} s), wall {r['wall']:.1f} s "
+        walls = ", ".join(f"{x['wall']:.1f}" for x in runs[w])
+        spread = f" (runs: {walls} s)" if args.repeat > 1 else ""
+        print(f"workers={w}: {mb / cpu:.2f} MB/s per core (CPU {cpu:.1f} s), wall {r['wall']:.1f} s{spread} "
               f"(speed-up {base / r['wall']:.2f}x), peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
               f"of a worker {r['task_rss_mb']:.0f} MB")
         last = r
