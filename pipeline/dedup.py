@@ -74,6 +74,23 @@ class Tokens:
         return np.diff(self.tok_offsets)
 
 
+_P_INV = np.uint64(pow(int(_P), -1, 1 << 64))
+_POWERS: list = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P^j, P^-j) modulo 2^64 for j < n, kept between calls up to 2^20 entries."""
+    if len(_POWERS[0]) < n:
+        m = max(n, 2 * len(_POWERS[0])) if n <= (1 << 20) else n
+        with np.errstate(over="ignore"):
+            pw = np.cumprod(np.r_[np.uint64(1), np.full(m - 1, _P, np.uint64)], dtype=np.uint64)
+            inv = np.cumprod(np.r_[np.uint64(1), np.full(m - 1, _P_INV, np.uint64)], dtype=np.uint64)
+        if m <= (1 << 20):
+            _POWERS[:] = [pw, inv]
+        return pw[:n], inv[:n]
+    return _POWERS[0][:n], _POWERS[1][:n]
+
+
 def tokenize(texts: list[str]) -> Tokens:
     """Tokens of ``texts`` (see ``Tokens``): one gather from the packed code-point table, then
     numpy passes; a token's hash is a polynomial over its lower-case code points, mixed."""
@@ -97,13 +114,16 @@ def tokenize(texts: list[str]) -> Tokens:
         start[norm_offsets[:-1][n_word > 0]] = True
         start |= np.repeat(cjk, n_word)
     tok_starts = np.flatnonzero(start)
-    tok_of = np.cumsum(start) - 1
-    pos = np.arange(len(norm)) - tok_starts[tok_of] if len(norm) else np.zeros(0, np.int64)
+    # A token's hash is sum((c + 1) * P^k) over its characters c at offsets k from its start,
+    # modulo 2^64. With prefix sums S[i] = sum((c_j + 1) * P^j, j <= i) over the whole batch,
+    # the token [a, b) is (S[b-1] - S[a-1]) * P^-a (P is odd, so it has an inverse mod 2^64):
+    # a few passes over the characters instead of one per step of a per-character formula.
     with np.errstate(over="ignore"):
-        powers = np.cumprod(np.r_[np.uint64(1), np.full(int(pos.max()) if len(pos) else 0, _P, np.uint64)],
-                            dtype=np.uint64)
-        terms = (norm.astype(np.uint64) + np.uint64(1)) * powers[pos]
-        tok_hash = chars.fmix64(np.add.reduceat(terms, tok_starts) if len(tok_starts) else np.zeros(0, np.uint64))
+        pw, inv = _powers(len(norm))
+        s = np.cumsum((norm.astype(np.uint64) + np.uint64(1)) * pw, dtype=np.uint64)
+        ends = np.r_[tok_starts[1:], len(norm)] - 1
+        before = np.where(tok_starts > 0, s[np.maximum(tok_starts - 1, 0)], np.uint64(0))
+        tok_hash = chars.fmix64((s[ends] - before) * inv[tok_starts]) if len(tok_starts) else np.zeros(0, np.uint64)
     tok_offsets = np.searchsorted(tok_starts, norm_offsets)
     return Tokens(norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk)
 
@@ -260,10 +280,7 @@ class Keys:
 
 
 def _save_npy(arr: np.ndarray, path: str) -> None:
-    import io
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    write.write_bytes(buf.getvalue(), path)
+    write.write_array(np.ascontiguousarray(arr), path)
 
 
 def empty_keys(cfg: DedupConfig) -> Keys:

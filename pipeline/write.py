@@ -66,10 +66,21 @@ def read_decisions(path: str, shard: int) -> pa.Table:
 
 
 def write_bytes(data: bytes, path: str) -> None:
+    write_with(lambda fh: fh.write(data), path)
+
+
+def write_array(arr, path: str) -> None:
+    """A numpy array as a .npy file, written straight into the file (no copy in memory)."""
+    import numpy as np
+    write_with(lambda fh: np.save(fh, arr, allow_pickle=False), path)
+
+
+def write_with(fill, path: str) -> None:
+    """``fill(file)`` writes the content; committed atomically (temporary name, fsync, rename)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = _tmp(path)
     with open(tmp, "wb") as fh:
-        fh.write(data)
+        fill(fh)
         fh.flush()
         os.fsync(fh.fileno())
     faults.point("temp-written")
