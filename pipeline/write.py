@@ -59,9 +59,17 @@ def read_table(path: str, columns: list[str] | None = None) -> pa.Table:
 
 
 def read_decisions(path: str, shard: int) -> pa.Table:
-    """The barrier's decisions for one shard."""
+    """The barrier's decisions for one shard: only the row groups whose statistics can hold it
+    are read (decisions are sorted by position, so a shard's rows are in one or two groups)."""
     import pyarrow.compute as pc
-    t = read_table(path)
+    f = pq.ParquetFile(path)
+    col = f.schema_arrow.get_field_index("shard")
+    groups = []
+    for g in range(f.metadata.num_row_groups):
+        st = f.metadata.row_group(g).column(col).statistics
+        if st is None or not st.has_min_max or st.min <= shard <= st.max:
+            groups.append(g)
+    t = f.read_row_groups(groups) if groups else f.schema_arrow.empty_table()
     return t.filter(pc.equal(t.column("shard"), shard))
 
 

@@ -228,3 +228,19 @@ def test_components_match_a_graph_search():
         else:
             edges = rng.integers(0, n, (int(rng.integers(0, 2 * n)), 2))
         assert components(edges.astype(np.int64), n).tolist() == _components_by_search(edges, n).tolist()
+
+
+def test_decisions_of_one_shard_are_read_from_its_row_groups(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline import write
+    shard = np.sort(np.random.default_rng(0).integers(0, 12, 200_000))
+    table = pa.table({"shard": pa.array(shard, pa.int32()), "pos": pa.array(np.arange(len(shard)))})
+    path = str(tmp_path / "decisions.parquet")
+    write.write_table(table, path, "zstd")
+    assert pq.ParquetFile(path).metadata.num_row_groups > 1
+    for s in (0, 7, 11, 12):
+        got = write.read_decisions(path, s)
+        assert got.equals(pq.read_table(path, filters=[("shard", "=", s)]))
+        assert got.num_rows == int((shard == s).sum())
