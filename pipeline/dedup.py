@@ -524,8 +524,8 @@ class _Corpus(_BandReader):
     def doc_ids(self, idx: np.ndarray) -> dict[int, str]:
         out: dict[int, str] = {}
         seg = self.seg[idx]
-        for i in np.unique(seg):
-            local = np.unique(idx[seg == i] - self.offsets[i])
+        for i in _unique(seg):
+            local = _unique(idx[seg == i] - self.offsets[i])
             col = write.read_table(self.segments[i].base + ".keys.parquet", columns=["doc_id"]).column("doc_id")
             for j, v in zip(local, col.take(pa.array(local)).to_pylist()):
                 out[int(j + self.offsets[i])] = v
@@ -588,6 +588,14 @@ def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np
     run_first = same[brk] - 1
     head = np.repeat(run_first, np.diff(np.r_[np.flatnonzero(brk), len(same)]))
     return (packed[head] & mask).astype(np.int64), (packed[same] & mask).astype(np.int64)
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a 1-d array. numpy 2's ``np.unique`` goes through a hash table
+    when no indices are asked for, which is ~100x slower than sorting on millions of values
+    (11 s against 0.12 s for 10 million int64)."""
+    s = np.sort(x)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
 def components(edges: np.ndarray, n: int) -> np.ndarray:
@@ -678,14 +686,14 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
             e = _band_edges(c, cand_sorted, to_rank, range(bands))
         if len(e):
             width = np.int64(len(c))
-            e = np.unique(e[:, 0] * width + e[:, 1])               # one int64 per pair
+            e = _unique(e[:, 0] * width + e[:, 1])                 # one int64 per pair
             e = np.stack([e // width, e % width], axis=1)
-            sim = c.jaccard_of(np.unique(e))
+            sim = c.jaccard_of(_unique(e.ravel()))
             ok = sim(e[:, 0], e[:, 1]) >= threshold
             e = e[ok]
             if len(e):
-                nodes, inv = np.unique(e, return_inverse=True)
-                label = nodes[components(inv.reshape(-1, 2), len(nodes))]
+                nodes = _unique(e.ravel())
+                label = nodes[components(np.searchsorted(nodes, e), len(nodes))]
                 order = np.lexsort((rank[nodes], label))  # best-ranked node first in each component
                 lab, nod = label[order], nodes[order]
                 st = np.r_[True, lab[1:] != lab[:-1]]
@@ -750,7 +758,7 @@ def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: s
             for size, count in zip(*np.unique(np.minimum(n + 1, 10), return_counts=True)):
                 sizes[int(size)] = sizes.get(int(size), 0) + int(count)
         stats["cluster_sizes"] = {str(k): v for k, v in sorted(sizes.items())}
-    names = c.doc_ids(np.unique(np.concatenate([r[1] for r in results]))) if results else {}
+    names = c.doc_ids(_unique(np.concatenate([r[1] for r in results]))) if results else {}
     quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in names.items()}
     kept_in = [json.dumps(f"run {seg.run}" if seg.hist else "this run") for seg in c.segments]
     shard_of = np.array([seg.shard for seg in c.segments], np.int64)
