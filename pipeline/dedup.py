@@ -81,7 +81,7 @@ _POWERS: list = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """(P^j, P^-j) modulo 2^64 for j < n, kept between calls up to 2^20 entries."""
     if len(_POWERS[0]) < n:
-        m = max(n, 2 * len(_POWERS[0])) if n <= (1 << 20) else n
+        m = max(n, min(2 * len(_POWERS[0]), 1 << 20))
         with np.errstate(over="ignore"):
             pw = np.cumprod(np.r_[np.uint64(1), np.full(m - 1, _P, np.uint64)], dtype=np.uint64)
             inv = np.cumprod(np.r_[np.uint64(1), np.full(m - 1, _P_INV, np.uint64)], dtype=np.uint64)
