@@ -146,11 +146,12 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+
+    from .write import read_table
 
     counts = []                                   # per file: {reason: rows}
     for path in paths:
-        vc = pc.value_counts(pq.ParquetFile(path).read(columns=["reason"]).column("reason"))
+        vc = pc.value_counts(read_table(path, columns=["reason"]).column("reason"))
         counts.append(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())))
     totals: dict[str, int] = {}
     for c in counts:
@@ -164,7 +165,7 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
         local = {name: ranks[name][(ranks[name] >= seen[name]) & (ranks[name] < seen[name] + n)] - seen[name]
                  for name, n in c.items()}
         if any(len(v) for v in local.values()):
-            table = pq.ParquetFile(path).read(columns=cols)
+            table = read_table(path, columns=cols)
             enc = table.column("reason").combine_chunks().dictionary_encode()
             codes = enc.indices.to_numpy(zero_copy_only=False)
             rows = {name: np.flatnonzero(codes == j)[local[name]]
