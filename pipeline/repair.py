@@ -110,7 +110,13 @@ def _sloppy_encode(err: UnicodeEncodeError):
         elif o == 0xFFFD:
             _LOSSY.append(1)
         else:
-            raise err
+            try:
+                raise err
+            finally:
+                # The traceback holds this frame and the frame would hold ``err``: without the
+                # del that cycle keeps every caller's frame, the shard's documents included,
+                # alive until the cyclic collector runs.
+                del err
     return bytes(out), err.end
 
 

@@ -131,3 +131,22 @@ def test_batch_scan_hints_change_nothing_and_skip_clean_text():
     assert sum(repair_text(t, CFG).text != t for t in broken) >= 20      # the repairs did happen
     assert scan(["The mayor said the new bridge opens on Monday."], CFG) == [0]
     assert scan(["Ã©t"], CFG)[0] & _B_FTFY
+
+
+def test_rejected_legacy_codecs_leave_no_garbage():
+    """Text that a legacy codec cannot have produced (Chinese or French in cp1251, gbk ...) is
+    rejected inside an encoding error handler; that must not leave a reference cycle through
+    the callers' frames, which would keep a whole shard's documents alive until the cyclic
+    collector runs (it is off while a shard is processed)."""
+    import gc
+    texts = ["西蒙（Simon Krätschmer）在破舊、危險的軍營中獨自探索。",
+             "Nos téléphones portables sont tellement plus que ça, de nos jours. C'est impressionnant."]
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        assert [repair_text(t, RepairConfig()).text for t in texts] == texts
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
