@@ -184,7 +184,9 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     keys = dedup.keys_for_documents(docs, cfg.dedup) if cfg.dedup.enabled else None
     clock.lap("dedup")
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
-    write.write_table(docs_to_table(docs), base + ".docs.parquet", "zstd")
+    # lz4, not zstd: this file is read once, by phase 2, and zstd cost ~0.1 CPU s more per 16 MB
+    # (writing and reading) for a file ~1.4x smaller that is deleted at the end of the run.
+    write.write_table(docs_to_table(docs), base + ".docs.parquet", "lz4")
     if keys is not None:
         keys.write(base)
     clock.lap("write")
