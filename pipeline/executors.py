@@ -1,7 +1,10 @@
 """Executors only schedule shard tasks; they never change what a task writes.
 
-``local``: a process pool (spawned workers, no server). With one worker the tasks run in this
-process, which is also what the tests use to compare worker counts.
+``local``: a process pool, no server. Workers are forked from a fork server that has imported and
+warmed up what the tasks need once (``pipeline.warm``), where the platform has one; otherwise
+spawned. Each task runs with the driver's environment and working folder of the moment, as a
+freshly spawned worker would. With one worker the tasks run in this process, which is also what
+the tests use to compare worker counts.
 
 ``ray``: Ray tasks over the same shard specs (extra ``ray``). Each task writes its own files
 atomically and is idempotent, so Ray may retry it when a worker dies. Ray Data is deliberately
@@ -14,6 +17,25 @@ import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Sequence
+
+
+def _pool_context():
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["pipeline.warm"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _task(fn: Callable, env: dict, cwd: str, *args):
+    """Runs in a worker: the fork server's environment and folder are those of its start, maybe
+    an earlier run's (fault injection, for one, is set through the environment)."""
+    if os.environ != env:
+        os.environ.clear()
+        os.environ.update(env)
+    if os.getcwd() != cwd:
+        os.chdir(cwd)
+    return fn(*args)
 
 
 def effective_workers(requested: int) -> int:
@@ -40,8 +62,9 @@ class LocalExecutor:
                     on_done(r)
             return results
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
-        futures = {self._pool.submit(fn, *a): i for i, a in enumerate(args)}
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context())
+        env, cwd = dict(os.environ), os.getcwd()
+        futures = {self._pool.submit(_task, fn, env, cwd, *a): i for i, a in enumerate(args)}
         results: list = [None] * len(args)
         for fut in as_completed(futures):
             r = fut.result()

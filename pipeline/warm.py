@@ -1,0 +1,34 @@
+"""Imported once by the local executor's fork server (``executors.LocalExecutor``): the modules,
+tables and models that every shard task needs, so that each worker forked from the server starts
+warm instead of paying for them in its first task (~0.5 CPU s per worker measured: pyarrow's
+first ``pa.array`` imports pandas, the code-point tables, the fastText model, the Parquet writer).
+
+Importing this module never fails: the fork server would die with it, so anything that goes wrong
+here is left for the task itself to meet (and report) as it would without the warm-up.
+"""
+from __future__ import annotations
+
+
+def warm_up() -> None:
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from . import chars, langid, stages  # noqa: F401  (imports every stage)
+
+    pa.array(np.zeros(1, np.int64)).to_numpy()          # pyarrow imports pandas here, once
+    for comp in ("lz4", "zstd"):                        # codecs of the work and output files
+        pq.write_table(pa.table({"x": ["a"]}), io.BytesIO(), compression=comp)
+    np.save(io.BytesIO(), np.zeros(1, np.uint32))
+    chars.tables()
+    langid._fw_table()
+    for backend in ("cld2", "fasttext"):                # the default detectors
+        langid.get_backend(backend).detect("warm up")
+
+
+try:
+    warm_up()
+except Exception:   # noqa: BLE001  (see the module docstring)
+    pass
