@@ -30,5 +30,5 @@ def warm_up() -> None:
 
 try:
     warm_up()
-except Exception:   # noqa: BLE001  (see the module docstring)
+except Exception:   # noqa: BLE001, S110  (see the module docstring)
     pass
