@@ -7,12 +7,10 @@ error (one line naming the key or file); 1 unexpected failure.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import config as config_mod
-from .history import IndexError_
-from .read import InputError
-from .runner import RunError, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +46,7 @@ def _index(args) -> int:
     import os
     from . import history
     if not os.path.isdir(os.path.join(args.state, "index")):
+        from .history import IndexError_
         raise IndexError_(f"state {args.state}: no history index here")
     cfg = config_mod.load(args.config) if args.config else config_mod.from_dict({})
     if args.compact:
@@ -69,6 +68,7 @@ def _why(args) -> int:
     import pyarrow.parquet as pq
     out = args.output
     if not os.path.exists(os.path.join(out, "manifest.json")):
+        from .runner import RunError
         raise RunError(f"{out} is not a complete pipeline output (no manifest.json)")
     flt = ds.field("doc_id") == args.doc_id
     kept = ds.dataset(os.path.join(out, "docs"), format="parquet").to_table(filter=flt) \
@@ -100,6 +100,7 @@ def _report(args) -> int:
     from .report import write_reports
     path = os.path.join(args.output, "stats.json")
     if not os.path.exists(path):
+        from .runner import RunError
         raise RunError(f"{args.output} has no stats.json: not a complete pipeline output")
     with open(path, encoding="utf-8") as fh:
         stats = json.load(fh)
@@ -123,10 +124,23 @@ def _config(args) -> int:
     return 0
 
 
+def _several_shards_likely(cfg) -> bool:
+    """Before planning: will the input make more than one shard (so a worker pool is used)?
+    Plain files are judged by their size; a folder or a glob is assumed to."""
+    total = 0
+    for p in cfg.input.paths:
+        if not os.path.isfile(p):
+            return True
+        total += os.path.getsize(p)
+    return total > cfg.input.shard_size_mb * 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"index": _index, "why": _why, "report": _report, "config": _config}
     if args.command in handlers:
+        from .history import IndexError_
+        from .runner import RunError
         try:
             return handlers[args.command](args)
         except (config_mod.ConfigError, IndexError_, RunError, OSError) as e:
@@ -147,6 +161,20 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress("quiet" if args.quiet else "verbose" if args.verbose else "auto")
     try:
         cfg = config_mod.load(args.config, overrides)
+    except config_mod.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return 2
+    if cfg.executor.name == "local" and _several_shards_likely(cfg):
+        from .executors import effective_workers, prestart
+        if effective_workers(cfg.executor.workers) > 1:
+            prestart()      # its workers' fork server warms up while this process imports and plans
+    from .history import IndexError_
+    from .read import InputError
+    from .runner import RunError, run
+    try:
         run(cfg, log=progress.log, progress=progress)
     except (config_mod.ConfigError, InputError, RunError, IndexError_) as e:
         print(f"error: {e}", file=sys.stderr)
