@@ -338,14 +338,17 @@ def _batch_keys(items: list, cfg: DedupConfig, hasher: MinHasher) -> Keys:
     # Paragraph rows, then document rows (order is irrelevant: the barrier ranks by position).
     cols = {"kind": [], "file": [], "pos": [], "para": [], "doc_id": [], "length": [], "exact": [], "has_sig": []}
     parts_sig = []
+    doc_file = np.fromiter((d.order[0] for d, _ in items), np.int32, len(items))
+    doc_pos = np.fromiter((d.order[1] for d, _ in items), np.int64, len(items))
+    doc_ids = [d.doc_id for d, _ in items]
     if cfg.paragraphs:
         idx = np.flatnonzero(np.diff(toks.norm_offsets) > 0)
-        para_idx = np.array([p.idx for _, kept in items for p, _ in kept], np.int32)
+        para_idx = np.fromiter((p.idx for _, kept in items for p, _ in kept), np.int32, len(texts))
         cols["kind"].append(np.full(len(idx), KIND_PARA, np.int8))
-        cols["file"].append(np.array([items[i][0].order[0] for i in doc_of[idx]], np.int32))
-        cols["pos"].append(np.array([items[i][0].order[1] for i in doc_of[idx]], np.int64))
+        cols["file"].append(doc_file[doc_of[idx]])
+        cols["pos"].append(doc_pos[doc_of[idx]])
         cols["para"].append(para_idx[idx])
-        cols["doc_id"].append([items[i][0].doc_id for i in doc_of[idx]])
+        cols["doc_id"].append([doc_ids[i] for i in doc_of[idx].tolist()])
         cols["length"].append(lengths[idx])
         cols["exact"].append(np.array([toks.exact(i, i + 1) for i in idx.tolist()], np.uint64))
         cols["has_sig"].append(size[idx] >= cfg.min_near_words)
@@ -353,10 +356,10 @@ def _batch_keys(items: list, cfg: DedupConfig, hasher: MinHasher) -> Keys:
     if cfg.documents:
         starts = np.r_[0, np.cumsum(n_per_doc)[:-1]]
         cols["kind"].append(np.full(len(items), KIND_DOC, np.int8))
-        cols["file"].append(np.array([d.order[0] for d, _ in items], np.int32))
-        cols["pos"].append(np.array([d.order[1] for d, _ in items], np.int64))
+        cols["file"].append(doc_file)
+        cols["pos"].append(doc_pos)
         cols["para"].append(np.full(len(items), -1, np.int32))
-        cols["doc_id"].append([d.doc_id for d, _ in items])
+        cols["doc_id"].append(doc_ids)
         cols["length"].append(np.add.reduceat(lengths, starts) + 2 * (n_per_doc - 1))
         cols["exact"].append(np.array([toks.exact(a, a + n) for a, n in zip(starts.tolist(), n_per_doc.tolist())],
                                       np.uint64))

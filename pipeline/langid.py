@@ -450,6 +450,21 @@ def _foreign(text: str, kind: str, letters: int, doc_lang: str, primary: Backend
     return lang, score
 
 
+class _Memo(Backend):
+    """A detector's answers by text, for one batch: a sentence seen again (boilerplate, syndicated
+    copies, the duplicates the barrier drops later) is not detected again. In a 16 MB shard of the
+    perf corpus 44% of the sentences sent to cld2 and 32% of those sent to fastText are repeats."""
+
+    def __init__(self, backend: Backend):
+        self.backend, self.seen, self.name = backend, {}, backend.name
+
+    def detect(self, text: str) -> tuple[str, float]:
+        found = self.seen.get(text)
+        if found is None:
+            found = self.seen[text] = self.backend.detect(text)
+        return found
+
+
 def _mark(s, lang: str, score: float, doc_lang: str, **extra) -> None:
     s.reason = "foreign_language"
     s.lang, s.score = lang, round(score, 4)
@@ -459,9 +474,9 @@ def _mark(s, lang: str, score: float, doc_lang: str, **extra) -> None:
 def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches | None = None) -> list[Document]:
     """Mark sentences (and whole paragraphs) confidently in another language than the document.
     ``text``: the batches built for ``detect_documents`` (the text has not changed since)."""
-    primary = get_backend(cfg.backend, cfg.langdetect_seed)
-    confirm = None if cfg.confirm_backend in ("none", cfg.backend) else get_backend(
-        cfg.confirm_backend, cfg.langdetect_seed)
+    primary = _Memo(get_backend(cfg.backend, cfg.langdetect_seed))
+    confirm = None if cfg.confirm_backend in ("none", cfg.backend) else _Memo(get_backend(
+        cfg.confirm_backend, cfg.langdetect_seed))
     entries, kind, letters, para = _judgements(docs, cfg, text)
     if not entries:
         return docs

@@ -51,9 +51,10 @@ class Paragraph:
 
     def remaining_text(self) -> str:
         """The paragraph without its removed sentences (ignores a whole-paragraph removal)."""
-        if not any(s.reason for s in self.sentences):
-            return self.text
-        return "".join(self.text[s.start:s.end] for s in self.sentences if not s.reason).strip()
+        for s in self.sentences:        # (a loop, not any(): called for every paragraph, twice)
+            if s.reason:
+                return "".join(self.text[s.start:s.end] for s in self.sentences if not s.reason).strip()
+        return self.text
 
 
 @dataclass(slots=True)
@@ -73,9 +74,10 @@ class Document:
     def kept_paragraphs(self) -> list[tuple[Paragraph, str]]:
         out = []
         for p in self.paragraphs:
-            t = p.kept_text()
-            if t:
-                out.append((p, t))
+            if not p.reason:
+                t = p.remaining_text()
+                if t:
+                    out.append((p, t))
         return out
 
 
