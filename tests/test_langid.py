@@ -126,6 +126,26 @@ def test_function_words_shortcut_skips_the_detectors_only_for_native_sentences(m
     assert _flagged(d2) == with_shortcut
 
 
+def test_a_repeated_sentence_is_detected_once_per_batch(monkeypatch):
+    """The same foreign caption in several documents of a batch reaches each detector once, and
+    every copy is still marked."""
+    from pipeline import langid
+    calls = []
+    for cls in (langid.Cld2Backend, langid.FastTextBackend):
+        real = cls.detect
+        monkeypatch.setattr(cls, "detect", lambda self, text, real=real: calls.append((self.name, text)) or real(self, text))
+    caption = "Foto: los bomberos trabajaron toda la noche para contener el incendio en el monte."
+    texts = [f"{SENTENCES['en']} {caption} The fire destroyed {n} hectares of forest before it was put out."
+             for n in ("forty", "sixty", "ninety")]
+    docs = [Document(f"d{i}", t, "d", (0, i), "{}") for i, t in enumerate(texts)]
+    detect_documents(docs, LangidConfig())
+    for d in docs:
+        segment_document(d, SegmentConfig())
+    detect_sentences(docs, LangidConfig())
+    assert all(_flagged(d) == [(caption, "es")] for d in docs)
+    assert [c for c in calls if c[1].strip() == caption] == [("cld2", caption + " "), ("fasttext", caption + " ")]
+
+
 def test_function_words_are_exclusive_to_one_language():
     from pipeline.langid import _exclusive
     excl = _exclusive()
