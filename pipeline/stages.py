@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import dedup, faults, filters, langid, repair, segment, write
 from .config import Config
@@ -148,7 +149,7 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     clock = _Clock()
     counts: Counter = Counter()
     docs = list(ShardReader(spec, cfg.input))
-    n_bytes = sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs)
+    n_bytes = sum(len(d.text) if d.text.isascii() else len(d.text.encode("utf-8", "surrogatepass")) for d in docs)
     clock.lap("read")
     faults.point("read")
     live = [d for d in docs if d.reason is None]
@@ -207,7 +208,8 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
 def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
     clock = _Clock()
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
-    docs = table_to_docs(write.read_table(base + ".docs.parquet"))
+    handoff = write.read_table(base + ".docs.parquet")
+    docs = table_to_docs(handoff)
     dec_path = os.path.join(work, "dedup", "decisions.parquet")
     decisions = None
     if os.path.exists(dec_path):
@@ -229,7 +231,7 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
         emitted_keys(base, decisions)          # only a history index needs them
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
-              "docs": len(docs), "bytes": sum(len(d.text.encode("utf-8", "surrogatepass")) for d in docs),
+              "docs": len(docs), "bytes": pc.sum(pc.binary_length(handoff.column("text"))).as_py() or 0,
               "rss_mb": _peak_rss_mb()}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
     faults.point("finish-done")
