@@ -141,6 +141,22 @@ def test_byte_range_shards_read_every_line_once(tmp_path):
     assert got == [(f"d{i}", f"big.jsonl:{i + 1}") for i in range(300)]
 
 
+def test_a_big_file_is_cut_into_shards_of_equal_size(tmp_path):
+    """As many shards as the target size makes, all about the same size: no small last shard to
+    leave the other workers idle at the end of a phase."""
+    src = tmp_path / "big.jsonl"
+    recs = [{"id": f"d{i}", "text": f"Document number {i} talks about topic {i * 7 % 13}."} for i in range(1000)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    from pipeline.config import InputConfig
+    from pipeline.read import plan
+    size = src.stat().st_size
+    target = 0.0115                                 # MB: 5.3 shards' worth
+    _files, shards = plan([str(src)], InputConfig(shard_size_mb=target))
+    bytes_per = [(s.end if s.end >= 0 else size) - s.start for s in shards]
+    assert len(shards) == -(-size // int(target * (1 << 20))) == 6
+    assert max(bytes_per) - min(bytes_per) <= 2 * max(len(json.dumps(r)) + 1 for r in recs)
+
+
 def test_rerun_is_idempotent_and_resumes(tmp_path):
     src = _shards_input(tmp_path)
     kw = {"input.shard_size_mb": 0.001, "output.keep_work": True}
