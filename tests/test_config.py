@@ -58,3 +58,14 @@ def test_fingerprint_ignores_runtime_settings():
     b = config_mod.from_dict({"executor": {"workers": 8}, "output": {"path": "y"}})
     c = config_mod.from_dict({"dedup": {"paragraph_threshold": 0.9}})
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+def test_readme_config_table_is_current():
+    """The README's table of keys is what scripts/config_table.py prints from the code."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    table = subprocess.run([sys.executable, str(root / "scripts" / "config_table.py")], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert table in (root / "README.md").read_text(encoding="utf-8")
