@@ -16,9 +16,9 @@ def warm_up() -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from . import chars, langid, stages  # noqa: F401  (imports every stage)
+    from . import chars, dedup, langid, stages  # noqa: F401  (imports every stage)
 
-    pa.array(np.zeros(1, np.int64)).to_numpy()          # pyarrow imports pandas here, once
+    dedup.warm_up()                                     # pyarrow's first call imports pandas
     for comp in ("lz4", "zstd"):                        # codecs of the work and output files
         pq.write_table(pa.table({"x": ["a"]}), io.BytesIO(), compression=comp)
     np.save(io.BytesIO(), np.zeros(1, np.uint32))
