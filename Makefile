@@ -6,10 +6,10 @@ WORKERS ?= 2
 
 .PHONY: install clean-corpus test eval bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml pipeline/_native.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,ray]'
+	$(PY) -m pip install -qq -e '.[dev,ray]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -108,7 +108,8 @@ class DedupConfig:
     paragraphs: bool = _f(True, doc="exact and near duplicate paragraphs")
     documents: bool = _f(True, doc="exact and near duplicate documents")
     keep: Literal["first", "longest"] = _f("first", doc="which copy of a cluster is kept")
-    minhash_backend: Literal["rensa", "datasketch", "numpy"] = _f("rensa")
+    minhash_backend: Literal["affine32", "rensa", "datasketch", "numpy"] = _f(
+        "affine32", doc="affine32: datasketch's signatures from a compiled kernel (numpy where not built)")
     num_perm: int = _f(128, lo=16, hi=1024)
     bands: int = _f(32, lo=1, hi=512, doc="LSH bands; bands*rows must equal num_perm")
     shingle_words: int = _f(3, lo=1, hi=10, doc="word n-gram size (character 5-grams for CJK/Thai)")

@@ -36,6 +36,12 @@ from . import chars, write
 from .config import DedupConfig
 from .model import Document
 
+# The compiled kernels (pipeline/_native.c), optional at install: numpy computes the same values.
+try:
+    from . import _native
+except ImportError:                 # pragma: no cover - depends on the install
+    _native = None
+
 KEYS_SCHEMA = pa.schema([
     ("kind", pa.int8()), ("file", pa.int32()), ("pos", pa.int64()), ("para", pa.int32()),
     ("doc_id", pa.string()), ("length", pa.int64()), ("exact", pa.uint64()), ("has_sig", pa.bool_()),
@@ -181,17 +187,19 @@ def shingle_hashes(toks: Tokens, n_words: int, n_cjk: int = 5) -> tuple[np.ndarr
 class MinHasher:
     """MinHash signatures (uint32) of many texts at once, from their shingle hashes.
 
-    Backends: ``rensa`` (Rust, one call per batch), ``numpy`` (datasketch's "affine32" scheme,
-    vectorised) and ``datasketch`` (the library itself, one MinHash per text). ``numpy`` and
-    ``datasketch`` give identical signatures; rensa's differ but estimate Jaccard equally well.
-    The history index records which backend made its signatures."""
+    Backends: ``affine32`` (the default: datasketch's "affine32" scheme, computed by the compiled
+    kernel ``pipeline._native``, or by numpy where it was not built), ``numpy`` (the same values,
+    numpy only), ``datasketch`` (the same values from the library itself, one MinHash per text)
+    and ``rensa`` (Rust; its signatures differ but estimate Jaccard equally well, and come back
+    as Python lists, which cost ~5x its hashing). The history index records which scheme made
+    its signatures."""
 
     def __init__(self, backend: str, num_perm: int, seed: int):
         self.backend, self.num_perm, self.seed = backend, num_perm, seed
-        if backend in ("numpy", "datasketch"):
+        if backend in ("affine32", "numpy", "datasketch"):
             from datasketch import MinHash
             probe = MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
-            self._a, self._b = (np.asarray(x, dtype=np.uint32) for x in probe.permutations)
+            self._a, self._b = (np.ascontiguousarray(x, dtype=np.uint32) for x in probe.permutations)
         elif backend == "rensa":
             import rensa
             self._rensa = rensa
@@ -211,6 +219,11 @@ class MinHasher:
             empty = offsets[1:] == offsets[:-1]
             sig[empty] = 0xFFFFFFFF
             return sig
+        if self.backend == "affine32" and _native is not None:
+            out = np.empty((rows, self.num_perm), np.uint32)
+            _native.affine32(np.ascontiguousarray(flat, dtype=np.uint64),
+                             np.ascontiguousarray(offsets, dtype=np.uint64), self._a, self._b, out)
+            return out
         h32 = (flat & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         if self.backend == "datasketch":
             from datasketch import MinHash
@@ -243,9 +256,15 @@ class MinHasher:
         return out
 
 
+def minhash_scheme(backend: str) -> str:
+    """The signature scheme a backend computes: ``affine32``, ``numpy`` and ``datasketch`` give
+    the same values, so an index built by one is read by the others."""
+    return "affine32" if backend in ("affine32", "numpy", "datasketch") else backend
+
+
 def identity(cfg: DedupConfig) -> dict:
     """What must match for signatures of two runs to be comparable."""
-    return {"minhash_backend": cfg.minhash_backend, "num_perm": cfg.num_perm, "seed": cfg.seed,
+    return {"minhash_backend": minhash_scheme(cfg.minhash_backend), "num_perm": cfg.num_perm, "seed": cfg.seed,
             "shingle_words": cfg.shingle_words, "bands": cfg.bands, "shingling": SHINGLING}
 
 

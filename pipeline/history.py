@@ -39,9 +39,16 @@ def read_index(state: str) -> dict:
 
 def _check_identity(idx: dict, cfg: DedupConfig, state: str) -> None:
     ident = dedup.identity(cfg)
-    if idx["identity"] is not None and idx["identity"] != ident:
+    old = idx["identity"]
+    if old is not None and "minhash_backend" in old:      # older indexes name the backend, not its scheme
+        old = {**old, "minhash_backend": dedup.minhash_scheme(old["minhash_backend"])}
+    if old is not None and old != ident:
+        hint = ""
+        if old.get("minhash_backend") != ident["minhash_backend"]:
+            hint = (f" (its signatures are {old.get('minhash_backend')}'s: set dedup.minhash_backend: "
+                    f"{old.get('minhash_backend')} to keep using it)")
         raise IndexError_(f"state {state}: its index was built with {idx['identity']}, but the config asks "
-                          f"for {ident}; use another --state or the same dedup settings")
+                          f"for {ident}; use another --state or the same dedup settings{hint}")
 
 
 def segments(state: str, cfg: DedupConfig, exclude_run: str) -> list[dedup.Segment]:

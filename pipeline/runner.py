@@ -27,7 +27,7 @@ from .config import Config
 from .executors import make_executor
 from .stages import clean_shard, emitted_keys, finish_shard
 
-PIPELINE_VERSION = "0.2.1"    # part of the run id: a new version never resumes an older run's work
+PIPELINE_VERSION = "0.3.0"    # part of the run id: a new version never resumes an older run's work
 OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
 
 
@@ -162,6 +162,9 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=Non
         os.makedirs(os.path.join(work, sub), exist_ok=True)
     total_bytes = sum(f.size for f in files)
     log(f"run {run_id}: {len(files)} input file(s), {total_bytes / 1e6:.1f} MB, {len(shards)} shard(s)")
+    if cfg.dedup.enabled and cfg.dedup.minhash_backend == "affine32" and dedup._native is None:
+        log("note: the compiled MinHash kernel (pipeline/_native.c) was not built at install, so numpy computes "
+            "the same signatures, ~10x slower for that step; reinstall with a C compiler to speed it up")
     try:
         ex = make_executor(cfg.executor.name, cfg.executor.workers, cfg.executor.ray_address)
     except RuntimeError as e:

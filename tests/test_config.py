@@ -13,7 +13,7 @@ def _load(tmp_path, text):
 
 def test_default_config_loads_with_every_section():
     cfg = config_mod.load(ROOT / "configs" / "default.yaml")
-    assert cfg.langid.backend == "cld2" and cfg.dedup.minhash_backend == "rensa"
+    assert cfg.langid.backend == "cld2" and cfg.dedup.minhash_backend == "affine32"
     assert cfg.dedup.num_perm % cfg.dedup.bands == 0
 
 

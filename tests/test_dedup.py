@@ -30,7 +30,7 @@ def _sig(h, elements):
     return h.signatures(flat, np.array([0, len(flat)], np.uint64))[0]
 
 
-@pytest.mark.parametrize("backend", ["rensa", "numpy", "datasketch"])
+@pytest.mark.parametrize("backend", ["affine32", "rensa", "numpy", "datasketch"])
 def test_estimator_tracks_true_jaccard(backend):
     rng = random.Random(3)
     h = MinHasher(backend, 256, 1)
@@ -54,6 +54,36 @@ def test_numpy_signatures_equal_datasketch():
     m.update_batch([int(x) & 0xFFFFFFFF for x in flat[int(offsets[1]):int(offsets[2])]])
     assert np.array_equal(ours[1], m.hashvalues.astype(np.uint32))
     assert (ours[-1] == 0xFFFFFFFF).all()          # no shingles: empty signature
+    assert np.array_equal(MinHasher("affine32", 128, 7).signatures(flat, offsets), ours)
+
+
+def test_the_compiled_kernel_is_built_and_equals_numpy(monkeypatch):
+    # `make install` builds pipeline/_native.c; without it the default backend still gives these
+    # values, from numpy, ~10x slower (and the run log says so), so CI insists on it.
+    from pipeline import dedup
+    assert dedup._native is not None, "pipeline._native was not built: is a C compiler installed?"
+    rng = np.random.default_rng(5)
+    flat = rng.integers(0, 2**64, 5000, dtype=np.uint64)
+    cuts = np.sort(rng.integers(0, len(flat), 300)).astype(np.uint64)
+    offsets = np.r_[np.uint64(0), cuts, cuts[:20], np.uint64(len(flat))].astype(np.uint64)   # empty rows too
+    offsets.sort()
+    for perms, seed in ((128, 1), (256, 9), (16, 3)):
+        fast = MinHasher("affine32", perms, seed).signatures(flat, offsets)
+        slow = MinHasher("numpy", perms, seed).signatures(flat, offsets)
+        assert fast.shape == (len(offsets) - 1, perms) and np.array_equal(fast, slow)
+    kernel = MinHasher("affine32", 128, 1).signatures(flat, offsets)
+    monkeypatch.setattr(dedup, "_native", None)                    # an install without a compiler
+    assert np.array_equal(MinHasher("affine32", 128, 1).signatures(flat, offsets), kernel)
+    monkeypatch.undo()
+    # rows are read between their offsets only, wherever the first one starts
+    part = MinHasher("affine32", 128, 1).signatures(flat, offsets[10:40])
+    assert np.array_equal(part, MinHasher("affine32", 128, 1).signatures(flat, offsets)[10:39])
+    h = MinHasher("affine32", 128, 1)
+    out = np.empty((2, 128), np.uint32)
+    with pytest.raises(ValueError, match="offsets"):
+        dedup._native.affine32(flat, np.array([0, 10, 6000], np.uint64), h._a, h._b, out)
+    with pytest.raises(ValueError, match="sizes"):
+        dedup._native.affine32(flat, np.array([0, 10, 20], np.uint64), h._a, h._b, np.empty((3, 128), np.uint32))
 
 
 def test_shingles_are_token_ngrams_hashed_by_content():

@@ -271,6 +271,11 @@ def test_state_made_with_other_dedup_settings_is_refused(tmp_path):
     run_pipeline([CORPUS], tmp_path / "o1", **{"output.state": str(state)})
     with pytest.raises(IndexError_, match="num_perm"):
         run_pipeline([CORPUS], tmp_path / "o2", **{"output.state": str(state), "dedup.num_perm": 64})
+    # another signature scheme: refused, with the setting that reads the index
+    with pytest.raises(IndexError_, match="minhash_backend: affine32 to keep using it"):
+        run_pipeline([CORPUS], tmp_path / "o3", **{"output.state": str(state), "dedup.minhash_backend": "rensa"})
+    # numpy and datasketch compute the default's signatures: the same index serves them
+    run_pipeline([CORPUS], tmp_path / "o4", **{"output.state": str(state), "dedup.minhash_backend": "numpy"})
 
 
 def test_index_subcommand_shows_and_compacts(tmp_path):

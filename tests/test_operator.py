@@ -46,7 +46,7 @@ def test_report_is_regenerated(tmp_path):
 def test_effective_config_and_its_errors():
     r = subprocess.run(PY + ["config", str(ROOT / "configs" / "default.yaml"), "--set", "dedup.keep=longest"],
                        capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0 and "keep: longest" in r.stdout and "minhash_backend: rensa" in r.stdout
+    assert r.returncode == 0 and "keep: longest" in r.stdout and "minhash_backend: affine32" in r.stdout
     r = subprocess.run(PY + ["config", str(ROOT / "configs" / "default.yaml"), "--set", "dedup.bands=7"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "dedup.bands" in r.stderr
