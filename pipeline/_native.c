@@ -1,6 +1,8 @@
-/* MinHash signatures in datasketch's "affine32" scheme, the hot loop of the dedup keys.
+/* Two hot loops of the dedup keys, each the exact counterpart of a numpy function in
+ * pipeline/dedup.py, which computes the same values where this module was not built (tests compare
+ * the two).
  *
- * For every shingle hash h of a row (its low 32 bits, mixed by murmur3's fmix32) and every
+ * 1. MinHash signatures in datasketch's "affine32" scheme. For every shingle hash h of a row (its low 32 bits, mixed by murmur3's fmix32) and every
  * permutation j: v = a[j] * h + b[j] modulo 2^32; the row's signature is the minimum per j.
  * This is what pipeline.dedup.MinHasher's numpy path computes, value for value (a test checks
  * it, and against datasketch itself); the numpy path is the fallback when this module was not
@@ -10,6 +12,11 @@
  * affine32(flat, offsets, a, b, out): flat uint64[n], offsets uint64[rows + 1] (non-decreasing,
  * offsets[rows] <= n), a and b uint32[num_perm], out uint32[rows * num_perm], written in place.
  * A row without shingles is left all 0xFFFFFFFF.
+ *
+ * 2. Tokens of a batch of texts (pipeline.dedup.tokenize): one pass per text over its code points
+ * instead of ~15 numpy passes over the batch.
+ *
+ * 3. Shingle hashes of those tokens (pipeline.dedup.shingle_hashes).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -91,9 +98,186 @@ done:
     return result;
 }
 
+/* tokens(cps, offsets, packed, norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk) -> (m, k)
+ *
+ * cps uint32[n]: the code points of the texts, concatenated; offsets int64[texts + 1]; packed
+ * uint32[...]: chars.tables()["packed"] (bit 22: word character, bit 23: CJK or Thai, bits 0-20:
+ * the lower-case code point). Written: norm uint32[>= n] (the word characters, lower case, m of
+ * them), norm_offsets int64[texts + 1], tok_starts int64[>= n] and tok_hash uint64[>= n] (k
+ * tokens), tok_offsets int64[texts + 1], cjk uint8[texts].
+ *
+ * A text is CJK when more than a third of its word characters are CJK or Thai; then every word
+ * character is a token, otherwise a token is a run of word characters. A token's hash is
+ * fmix64(sum((c + 1) * P^i)) modulo 2^64 over its characters c at offsets i, P = 0x100000001B3:
+ * what the numpy version gets from prefix sums. */
+static inline uint64_t fmix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+#define WORD (1u << 22)
+#define CJK (1u << 23)
+#define LOWER 0x1FFFFFu
+#define P 0x100000001B3ull
+
+static void tokens_of(const uint32_t *cps, const int64_t *offsets, Py_ssize_t texts, const uint32_t *packed,
+                      Py_ssize_t table, uint32_t *norm, int64_t *norm_offsets, int64_t *tok_starts,
+                      uint64_t *tok_hash, int64_t *tok_offsets, uint8_t *cjk, int64_t *m_out, int64_t *k_out) {
+    int64_t m = 0, k = 0;
+    for (Py_ssize_t t = 0; t < texts; t++) {
+        const int64_t lo = offsets[t], hi = offsets[t + 1];
+        int64_t n_word = 0, n_cjk = 0;
+        for (int64_t j = lo; j < hi; j++) {
+            const uint32_t v = cps[j] < (uint32_t)table ? packed[cps[j]] : 0;
+            n_word += (v & WORD) != 0;
+            n_cjk += (v & WORD) && (v & CJK);
+        }
+        const int is_cjk = n_cjk * 3 > n_word;
+        cjk[t] = (uint8_t)is_cjk;
+        norm_offsets[t] = m;
+        tok_offsets[t] = k;
+        int64_t last = -2;          /* index in cps of the previous word character */
+        uint64_t h = 0, pw = 1;
+        int open = 0;
+        for (int64_t j = lo; j < hi; j++) {
+            const uint32_t v = cps[j] < (uint32_t)table ? packed[cps[j]] : 0;
+            if (!(v & WORD))
+                continue;
+            if (is_cjk || !open || last != j - 1) {
+                if (open)
+                    tok_hash[k - 1] = fmix64(h);
+                tok_starts[k++] = m;
+                h = 0;
+                pw = 1;
+                open = 1;
+            }
+            const uint32_t c = v & LOWER;
+            norm[m++] = c;
+            h += ((uint64_t)c + 1) * pw;
+            pw *= P;
+            last = j;
+        }
+        if (open)
+            tok_hash[k - 1] = fmix64(h);
+    }
+    norm_offsets[texts] = m;
+    tok_offsets[texts] = k;
+    *m_out = m;
+    *k_out = k;
+}
+
+static PyObject *tokens(PyObject *self, PyObject *args) {
+    Py_buffer b[9];
+    static const char *names[9] = {"cps", "offsets", "packed", "norm", "norm_offsets", "tok_starts", "tok_hash",
+                                   "tok_offsets", "cjk"};
+    static const Py_ssize_t sizes[9] = {4, 8, 4, 4, 8, 8, 8, 8, 1};
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*w*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8]))
+        return NULL;
+    PyObject *result = NULL;
+    for (int i = 0; i < 9; i++)
+        if (!check(&b[i], sizes[i], names[i]))
+            goto done;
+    Py_ssize_t n = b[0].len / 4, texts = b[1].len / 8 - 1;
+    if (texts < 0 || b[3].len / 4 < n || b[4].len / 8 != texts + 1 || b[5].len / 8 < n || b[6].len / 8 < n
+        || b[7].len / 8 != texts + 1 || b[8].len != texts) {
+        PyErr_SetString(PyExc_ValueError, "tokens: the sizes of the arrays do not agree");
+        goto done;
+    }
+    const int64_t *off = (const int64_t *)b[1].buf;
+    for (Py_ssize_t t = 0; t < texts; t++) {
+        if (off[t] < 0 || off[t] > off[t + 1] || off[t + 1] > (int64_t)n) {
+            PyErr_SetString(PyExc_ValueError, "tokens: offsets must be non-decreasing and within cps");
+            goto done;
+        }
+    }
+    int64_t m = 0, k = 0;
+    Py_BEGIN_ALLOW_THREADS
+    tokens_of((const uint32_t *)b[0].buf, off, texts, (const uint32_t *)b[2].buf, b[2].len / 4, (uint32_t *)b[3].buf,
+              (int64_t *)b[4].buf, (int64_t *)b[5].buf, (uint64_t *)b[6].buf, (int64_t *)b[7].buf, (uint8_t *)b[8].buf,
+              &m, &k);
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(LL)", (long long)m, (long long)k);
+done:
+    for (int i = 0; i < 9; i++)
+        PyBuffer_Release(&b[i]);
+    return result;
+}
+
+/* shingles(tok_hash, tok_offsets, cjk, n_words, n_cjk, flat, flat_offsets) -> count
+ *
+ * tok_hash uint64[T], tok_offsets int64[rows + 1], cjk uint8[rows]; written: flat uint64[>= T]
+ * and flat_offsets uint64[rows + 1]. A row's shingles are its windows of n consecutive tokens
+ * (n = n_cjk for a CJK row, else n_words), in order; a row with fewer tokens has one shingle of
+ * them all, a row without tokens none. A shingle's hash is fmix64 of h = h * Q + token hash over
+ * its tokens, from h = 0, modulo 2^64. */
+#define Q 0x9E3779B97F4A7C15ull
+
+static int64_t shingles_of(const uint64_t *tok_hash, const int64_t *tok_offsets, Py_ssize_t rows, const uint8_t *cjk,
+                           int64_t n_words, int64_t n_cjk, uint64_t *flat, uint64_t *flat_offsets) {
+    int64_t out = 0;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        flat_offsets[r] = (uint64_t)out;
+        const int64_t lo = tok_offsets[r], hi = tok_offsets[r + 1], ntok = hi - lo;
+        const int64_t n = cjk[r] ? n_cjk : n_words;
+        if (ntok <= 0)
+            continue;
+        const int64_t windows = ntok >= n ? ntok - n + 1 : 1, width = ntok >= n ? n : ntok;
+        for (int64_t w = 0; w < windows; w++) {
+            uint64_t h = 0;
+            for (int64_t i = 0; i < width; i++)
+                h = h * Q + tok_hash[lo + w + i];
+            flat[out++] = fmix64(h);
+        }
+    }
+    flat_offsets[rows] = (uint64_t)out;
+    return out;
+}
+
+static PyObject *shingles(PyObject *self, PyObject *args) {
+    Py_buffer b[5];
+    long long n_words, n_cjk;
+    static const char *names[5] = {"tok_hash", "tok_offsets", "cjk", "flat", "flat_offsets"};
+    static const Py_ssize_t sizes[5] = {8, 8, 1, 8, 8};
+    if (!PyArg_ParseTuple(args, "y*y*y*LLw*w*", &b[0], &b[1], &b[2], &n_words, &n_cjk, &b[3], &b[4]))
+        return NULL;
+    PyObject *result = NULL;
+    for (int i = 0; i < 5; i++)
+        if (!check(&b[i], sizes[i], names[i]))
+            goto done;
+    Py_ssize_t T = b[0].len / 8, rows = b[1].len / 8 - 1;
+    if (rows < 0 || b[2].len != rows || b[3].len / 8 < T || b[4].len / 8 != rows + 1 || n_words < 1 || n_cjk < 1) {
+        PyErr_SetString(PyExc_ValueError, "shingles: the sizes of the arrays do not agree");
+        goto done;
+    }
+    const int64_t *off = (const int64_t *)b[1].buf;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        if (off[r] < 0 || off[r] > off[r + 1] || off[r + 1] > (int64_t)T) {
+            PyErr_SetString(PyExc_ValueError, "shingles: offsets must be non-decreasing and within tok_hash");
+            goto done;
+        }
+    }
+    int64_t count = 0;
+    Py_BEGIN_ALLOW_THREADS
+    count = shingles_of((const uint64_t *)b[0].buf, off, rows, (const uint8_t *)b[2].buf, n_words, n_cjk,
+                        (uint64_t *)b[3].buf, (uint64_t *)b[4].buf);
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromLongLong(count);
+done:
+    for (int i = 0; i < 5; i++)
+        PyBuffer_Release(&b[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"affine32", affine32, METH_VARARGS,
      "affine32(flat, offsets, a, b, out): MinHash signatures (datasketch's affine32 scheme) into out."},
+    {"tokens", tokens, METH_VARARGS,
+     "tokens(cps, offsets, packed, norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk) -> (m, k)"},
+    {"shingles", shingles, METH_VARARGS, "shingles(tok_hash, tok_offsets, cjk, n_words, n_cjk, flat, flat_offsets) -> count"},
     {NULL, NULL, 0, NULL},
 };
 

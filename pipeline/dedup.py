@@ -98,9 +98,22 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tokenize(texts: list[str]) -> Tokens:
-    """Tokens of ``texts`` (see ``Tokens``): one gather from the packed code-point table, then
-    numpy passes; a token's hash is a polynomial over its lower-case code points, mixed."""
+    """Tokens of ``texts`` (see ``Tokens``); a token's hash is a polynomial over its lower-case
+    code points, mixed. The compiled kernel makes one pass per text; ``_tokenize_numpy`` computes
+    the same arrays where it was not built."""
     cps, offsets = chars.code_points(texts)
+    if _native is None:
+        return _tokenize_numpy(cps, offsets)
+    n, rows = len(cps), len(texts)
+    norm, tok_starts, tok_hash = np.empty(n, np.uint32), np.empty(n, np.int64), np.empty(n, np.uint64)
+    norm_offsets, tok_offsets, cjk = np.empty(rows + 1, np.int64), np.empty(rows + 1, np.int64), np.empty(rows, bool)
+    m, k = _native.tokens(cps, offsets.astype(np.int64, copy=False), chars.tables()["packed"], norm, norm_offsets,
+                          tok_starts, tok_hash, tok_offsets, cjk.view(np.uint8))
+    return Tokens(norm[:m], norm_offsets, tok_starts[:k], tok_hash[:k], tok_offsets, cjk)
+
+
+def _tokenize_numpy(cps: np.ndarray, offsets: np.ndarray) -> Tokens:
+    """``tokenize`` in numpy: one gather from the packed code-point table, then numpy passes."""
     v = chars.tables()["packed"][cps]
     word = (v & np.uint32(1 << 22)).astype(bool)
     keep = np.flatnonzero(word)
@@ -150,7 +163,17 @@ def exact_hash(text: str) -> int:
 def shingle_hashes(toks: Tokens, n_words: int, n_cjk: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of every shingle (``n_words`` consecutive tokens, ``n_cjk`` for CJK texts) of every
     text; a text with fewer tokens than that is one shingle. Returns (flat uint64 hashes, row
-    offsets as uint64)."""
+    offsets as uint64). The compiled kernel where it was built, else numpy: the same values."""
+    if _native is not None:
+        rows = len(toks.cjk)
+        flat, offsets = np.empty(len(toks.tok_hash), np.uint64), np.empty(rows + 1, np.uint64)
+        count = _native.shingles(np.ascontiguousarray(toks.tok_hash), toks.tok_offsets.astype(np.int64, copy=False),
+                                 toks.cjk.view(np.uint8), n_words, n_cjk, flat, offsets)
+        return flat[:count], offsets
+    return _shingle_hashes_numpy(toks, n_words, n_cjk)
+
+
+def _shingle_hashes_numpy(toks: Tokens, n_words: int, n_cjk: int) -> tuple[np.ndarray, np.ndarray]:
     rows = len(toks.cjk)
     ntok = toks.ntok
     n_row = np.where(toks.cjk, n_cjk, n_words)

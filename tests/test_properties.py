@@ -61,3 +61,22 @@ def test_random_documents(tmp_path_factory, docs):
         pieces = kept.get(f"d{i}", []) + [r["text"] for r in rows
                                           if r["reason"] not in ("invalid_input", "removed_characters")]
         assert sorted(squash("".join(pieces))) == sorted(squash(fixed)), (i, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(document, min_size=0, max_size=12), n_words=st.integers(1, 6))
+def test_compiled_tokens_and_shingles_equal_numpy(texts, n_words):
+    # pipeline/_native.c against the numpy functions it stands in for, on any Unicode (CJK and
+    # mixed texts, surrogates, empty texts): the same arrays, so the output never depends on
+    # whether the kernel was built.
+    import numpy as np
+
+    from pipeline import chars, dedup
+    assert dedup._native is not None, "pipeline._native was not built"
+    fast = dedup.tokenize(texts)
+    slow = dedup._tokenize_numpy(*chars.code_points(texts))
+    for name in ("norm", "norm_offsets", "tok_starts", "tok_hash", "tok_offsets", "cjk"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for got, want in zip(dedup.shingle_hashes(fast, n_words), dedup._shingle_hashes_numpy(slow, n_words, 5)):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
