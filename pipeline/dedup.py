@@ -207,6 +207,16 @@ def _shingle_hashes_numpy(toks: Tokens, n_words: int, n_cjk: int) -> tuple[np.nd
     return chars.fmix64(h[order]), offsets
 
 
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of datasketch 2's "affine32" permutations h -> a * h + b mod 2^32, drawn as
+    ``MinHash._init_permutations`` draws them (a test holds them equal): importing datasketch
+    would cost each worker ~0.4 CPU s (it imports scipy)."""
+    gen = np.random.RandomState(seed)        # the legacy generator: its stream never changes
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.ascontiguousarray(a), np.ascontiguousarray(b)
+
+
 class MinHasher:
     """MinHash signatures (uint32) of many texts at once, from their shingle hashes.
 
@@ -220,9 +230,7 @@ class MinHasher:
     def __init__(self, backend: str, num_perm: int, seed: int):
         self.backend, self.num_perm, self.seed = backend, num_perm, seed
         if backend in ("affine32", "numpy", "datasketch"):
-            from datasketch import MinHash
-            probe = MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
-            self._a, self._b = (np.ascontiguousarray(x, dtype=np.uint32) for x in probe.permutations)
+            self._a, self._b = affine32_permutations(num_perm, seed)
         elif backend == "rensa":
             import rensa
             self._rensa = rensa

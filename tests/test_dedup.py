@@ -57,6 +57,17 @@ def test_numpy_signatures_equal_datasketch():
     assert np.array_equal(MinHasher("affine32", 128, 7).signatures(flat, offsets), ours)
 
 
+def test_permutations_are_datasketchs():
+    from datasketch import MinHash
+
+    from pipeline.dedup import affine32_permutations
+    for num_perm, seed in ((128, 1), (256, 7), (16, 12345)):
+        a, b = affine32_permutations(num_perm, seed)
+        lib = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        assert a.dtype == b.dtype == np.uint32
+        assert np.array_equal(a, lib[0]) and np.array_equal(b, lib[1])
+
+
 def test_the_compiled_kernel_is_built_and_equals_numpy(monkeypatch):
     # `make install` builds pipeline/_native.c; without it the default backend still gives these
     # values, from numpy, ~10x slower (and the run log says so), so CI insists on it.
