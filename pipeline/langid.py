@@ -27,6 +27,11 @@ from . import chars
 from .config import LangidConfig
 from .model import Document
 
+try:                                # the compiled kernels (pipeline/_native.c), optional at install
+    from . import _native as _kernel
+except ImportError:                 # pragma: no cover - depends on the install
+    _kernel = None
+
 _CODE_MAP = {"iw": "he", "jw": "jv", "in": "id", "mo": "ro", "ji": "yi", "un": "und", "xx": "und", "xxx": "und", "zzp": "und", "nb": "no", "nn": "no"}
 
 # Closely related languages the detectors confuse; a sentence detected as a member of its
@@ -233,10 +238,12 @@ _FW_SCRIPT = {lang: "latin" for lang in FUNCTION_WORDS} | {"ru": "cyrillic", "ar
 
 
 class TextBatches:
-    """One numpy pass over the documents' text, shared by the document and sentence steps (the
-    text does not change between them): per cache-sized batch of documents (~200,000
-    characters), the character classes (letter, space, script) and where the exclusive function
-    words are. About one byte per character is kept until the sentence step is done."""
+    """One pass over the documents' text, shared by the document and sentence steps (the text
+    does not change between them): per cache-sized batch of documents (~200,000 characters), the
+    character classes (letter, space, script) and where the exclusive function words are. About
+    one byte per character is kept until the sentence step is done. The compiled kernel
+    (``pipeline._native.scan``) does it in one loop; numpy computes the same arrays where it was
+    not built."""
 
     def __init__(self, docs: list[Document]):
         t = chars.tables()
@@ -244,6 +251,13 @@ class TextBatches:
         self.batches = []          # (documents, offsets, classes, function-word starts, table buckets)
         for i, j in chars.batches([len(d.text) for d in docs]):
             cps, offsets = chars.code_points([d.text for d in docs[i:j]])
+            if _kernel is not None:
+                cls, n = np.empty(len(cps), np.uint8), len(cps)
+                hit_starts, hit_buckets, ntok = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(j - i, np.int64)
+                hits = _kernel.scan(cps, offsets.astype(np.int64, copy=False), t["packed"], t["classes"], table,
+                                    longest, cls, hit_starts, hit_buckets, ntok)
+                self.batches.append((docs[i:j], offsets, cls, hit_starts[:hits], hit_buckets[:hits], ntok))
+                continue
             packed = t["packed"][cps]
             word = (packed & np.uint32(1 << 22)).astype(bool)
             prev = np.r_[False, word[:-1]]

@@ -162,9 +162,9 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=Non
         os.makedirs(os.path.join(work, sub), exist_ok=True)
     total_bytes = sum(f.size for f in files)
     log(f"run {run_id}: {len(files)} input file(s), {total_bytes / 1e6:.1f} MB, {len(shards)} shard(s)")
-    if cfg.dedup.enabled and cfg.dedup.minhash_backend == "affine32" and dedup._native is None:
-        log("note: the compiled MinHash kernel (pipeline/_native.c) was not built at install, so numpy computes "
-            "the same signatures, ~10x slower for that step; reinstall with a C compiler to speed it up")
+    if dedup._native is None:
+        log("note: the compiled kernels (pipeline/_native.c) were not built at install, so numpy computes the "
+            "same values, slower (MinHash ~10x); reinstall with a C compiler to speed them up")
     try:
         ex = make_executor(cfg.executor.name, cfg.executor.workers, cfg.executor.ray_address)
     except RuntimeError as e:

@@ -65,7 +65,7 @@ def test_random_documents(tmp_path_factory, docs):
 
 @settings(max_examples=300, deadline=None)
 @given(texts=st.lists(document, min_size=0, max_size=12), n_words=st.integers(1, 6))
-def test_compiled_tokens_and_shingles_equal_numpy(texts, n_words):
+def test_compiled_kernels_equal_numpy(texts, n_words):
     # pipeline/_native.c against the numpy functions it stands in for, on any Unicode (CJK and
     # mixed texts, surrogates, empty texts): the same arrays, so the output never depends on
     # whether the kernel was built.
@@ -80,3 +80,19 @@ def test_compiled_tokens_and_shingles_equal_numpy(texts, n_words):
         assert a.dtype == b.dtype and np.array_equal(a, b), name
     for got, want in zip(dedup.shingle_hashes(fast, n_words), dedup._shingle_hashes_numpy(slow, n_words, 5)):
         assert got.dtype == want.dtype and np.array_equal(got, want)
+    # language ID's scan: character classes, function-word hits, word runs per document
+    from pipeline import langid
+    from pipeline.model import Document
+    docs = [Document(doc_id=str(i), text=t + " the der und que что في", source="p", order=(0, i), metadata=None)
+            for i, t in enumerate(texts)]
+    fast = langid.TextBatches(docs).batches
+    kernel, langid._kernel = langid._kernel, None
+    try:
+        slow = langid.TextBatches(docs).batches
+    finally:
+        langid._kernel = kernel
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow):
+        assert a[0] == b[0]
+        for x, y in zip(a[1:], b[1:]):
+            assert x.dtype == y.dtype and np.array_equal(x, y)
