@@ -20,6 +20,8 @@
  *
  * 4. The language-ID scan of a batch of documents (pipeline.langid.TextBatches): character classes
  * and where the exclusive function words are.
+ *
+ * 5. Character counts of the sentences language ID judges (pipeline.langid._span_counts).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -374,6 +376,99 @@ done:
     return result;
 }
 
+/* span_counts(cls, offsets, starts, ends, span_doc, cjk_code, main, letters, nonspace, words, own, cjk)
+ *
+ * cls uint8[n]: a batch's character classes (bit 0 letter, bit 1 space, bits 4-7 script, 0 = none);
+ * offsets int64[docs + 1]; spans [starts[i], ends[i]) (int64, within n) of document span_doc[i]
+ * (int64). Written: main int64[docs], the most frequent script of each document (the lowest on a
+ * tie; -1 when it has none), and per span (int32): letters, non-space characters, words (a
+ * non-space character at the span's start or after a space), characters in its document's main
+ * script (own) and CJK characters (script cjk_code). */
+static void span_counts_of(const uint8_t *cls, const int64_t *offsets, Py_ssize_t docs, const int64_t *starts,
+                           const int64_t *ends, const int64_t *span_doc, Py_ssize_t spans, int cjk_code, int64_t *main,
+                           int32_t *letters, int32_t *nonspace, int32_t *words, int32_t *own, int32_t *cjk) {
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        int64_t count[16] = {0};
+        for (int64_t j = offsets[d]; j < offsets[d + 1]; j++)
+            count[cls[j] >> 4]++;
+        int64_t best = -1, top = 0;
+        for (int sc = 1; sc < 16; sc++)
+            if (count[sc] > top) {
+                top = count[sc];
+                best = sc;
+            }
+        main[d] = best;
+    }
+    for (Py_ssize_t i = 0; i < spans; i++) {
+        const int64_t m = main[span_doc[i]];
+        int32_t nl = 0, ns = 0, nw = 0, no = 0, nc = 0;
+        int prev_space = 1;
+        for (int64_t j = starts[i]; j < ends[i]; j++) {
+            const uint8_t c = cls[j];
+            const int space = (c & 2) != 0, sc = c >> 4;
+            nl += c & 1;
+            ns += !space;
+            nw += !space && prev_space;
+            no += sc == m;
+            nc += sc == cjk_code;
+            prev_space = space;
+        }
+        letters[i] = nl;
+        nonspace[i] = ns;
+        words[i] = nw;
+        own[i] = no;
+        cjk[i] = nc;
+    }
+}
+
+static PyObject *span_counts(PyObject *self, PyObject *args) {
+    Py_buffer b[11];
+    int cjk_code;
+    static const char *names[11] = {"cls", "offsets", "starts", "ends", "span_doc", "main", "letters", "nonspace",
+                                    "words", "own", "cjk"};
+    static const Py_ssize_t sizes[11] = {1, 8, 8, 8, 8, 8, 4, 4, 4, 4, 4};
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*iw*w*w*w*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &cjk_code, &b[5], &b[6],
+                          &b[7], &b[8], &b[9], &b[10]))
+        return NULL;
+    PyObject *result = NULL;
+    for (int i = 0; i < 11; i++)
+        if (!check(&b[i], sizes[i], names[i]))
+            goto done;
+    Py_ssize_t n = b[0].len, docs = b[1].len / 8 - 1, spans = b[2].len / 8;
+    int ok = docs >= 0 && b[3].len / 8 == spans && b[4].len / 8 == spans && b[5].len / 8 == docs;
+    for (int i = 6; i < 11; i++)
+        ok = ok && b[i].len / 4 == spans;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "span_counts: the sizes of the arrays do not agree");
+        goto done;
+    }
+    const int64_t *off = (const int64_t *)b[1].buf, *st = (const int64_t *)b[2].buf, *en = (const int64_t *)b[3].buf,
+                  *sd = (const int64_t *)b[4].buf;
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        if (off[d] < 0 || off[d] > off[d + 1] || off[d + 1] > (int64_t)n) {
+            PyErr_SetString(PyExc_ValueError, "span_counts: offsets must be non-decreasing and within cls");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < spans; i++) {
+        if (st[i] < 0 || en[i] > (int64_t)n || sd[i] < 0 || sd[i] >= docs) {
+            PyErr_SetString(PyExc_ValueError, "span_counts: a span lies outside the batch");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    span_counts_of((const uint8_t *)b[0].buf, off, docs, st, en, sd, spans, cjk_code, (int64_t *)b[5].buf,
+                   (int32_t *)b[6].buf, (int32_t *)b[7].buf, (int32_t *)b[8].buf, (int32_t *)b[9].buf,
+                   (int32_t *)b[10].buf);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int i = 0; i < 11; i++)
+        PyBuffer_Release(&b[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"affine32", affine32, METH_VARARGS,
      "affine32(flat, offsets, a, b, out): MinHash signatures (datasketch's affine32 scheme) into out."},
@@ -381,6 +476,8 @@ static PyMethodDef methods[] = {
      "tokens(cps, offsets, packed, norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk) -> (m, k)"},
     {"scan", scan, METH_VARARGS,
      "scan(cps, offsets, packed, classes, table, longest, out_classes, hit_starts, hit_buckets, ntok) -> hits"},
+    {"span_counts", span_counts, METH_VARARGS,
+     "span_counts(cls, offsets, starts, ends, span_doc, cjk_code, main, letters, nonspace, words, own, cjk)"},
     {"shingles", shingles, METH_VARARGS, "shingles(tok_hash, tok_offsets, cjk, n_words, n_cjk, flat, flat_offsets) -> count"},
     {NULL, NULL, 0, NULL},
 };

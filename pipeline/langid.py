@@ -345,30 +345,18 @@ KINDS = (None, "script", "long", "short", "native")
 def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | None = None):
     """The live sentences of the documents whose language is known, in order, and their judgement:
     ([(document, paragraph, sentence)], kind codes (index in KINDS), letters, paragraph numbers).
-    Character counts come from one numpy pass over a batch of documents (code-point tables), not
-    a regex per sentence.
+    Character counts come from the character classes of a batch of documents (``_span_counts``),
+    not a regex per sentence.
 
     Kinds: 'script': written in another script than its document (judged even when short);
     'long': long enough for one confident detector; 'short': needs both detectors, very sure;
     'native': long or short, but its function words say it is in its document's language;
     None: too short, or mostly digits and symbols (numbers, code, tables)."""
-    n_scripts = len(chars.SCRIPT_NAMES) + 1
     cjk_code = chars.SCRIPT_NAMES.index("cjk") + 1
     if text is None:
         text = TextBatches([d for d in docs if d.reason is None and d.lang != "und"])
     entries, kinds, letter_counts, para_ids, n_paras = [], [], [], [], 0
     for batch, offsets, cls, hit_starts, hit_buckets, _ntok in text.batches:
-        letter = (cls & 1).astype(bool)
-        space = (cls & 2).astype(bool)
-        sc = cls >> 4
-        lengths = np.diff(offsets)
-        doc_of = np.repeat(np.arange(len(batch), dtype=np.int32), lengths)
-        per_script = np.bincount(np.repeat(np.arange(0, len(batch) * n_scripts, n_scripts, dtype=np.int32), lengths) + sc,
-                                 minlength=len(batch) * n_scripts)
-        per_script = per_script.reshape(len(batch), n_scripts)[:, 1:]
-        main = np.where(per_script.any(axis=1), per_script.argmax(axis=1) + 1, -1)
-        word_start = ~space
-        word_start[1:] &= space[:-1]
         spans, where, pids, doc_idx = [], [], [], []
         for k, d in enumerate(batch):
             if d.reason is not None or d.lang == "und":
@@ -386,23 +374,8 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
         if not spans:
             continue
         se = np.array(spans, dtype=np.int64)
-
-        empty = se[:, 1] <= se[:, 0]
-        bounds = se.ravel()
-
-        def span_sums(x):
-            # spans are sorted and do not overlap: one reduceat over their bounds
-            r = np.add.reduceat(np.r_[x, False].view(np.uint8), bounds, dtype=np.int32)[::2]
-            r[empty] = 0
-            return r
-
-        letters, nonspace, words = span_sums(letter), span_sums(~space), span_sums(word_start)
-        own, cjk = span_sums(sc == main[doc_of]), span_sums(sc == cjk_code)
-        # a word that starts at the sentence's first character after a non-space counts too
-        first_cont = ~space[np.minimum(se[:, 0], len(space) - 1)] & (se[:, 0] > 0)
-        first_cont &= ~space[np.maximum(se[:, 0] - 1, 0)]
-        words = words + (first_cont & (se[:, 1] > se[:, 0]))
         doc_idx = np.array(doc_idx, np.int64)
+        main, letters, nonspace, words, own, cjk = _span_counts(cls, offsets, se, doc_idx, cjk_code)
         has_script = main[doc_idx] >= 0
         kind = np.full(len(spans), 0, np.int8)           # 0 none, 1 script, 2 long, 3 short
         ok = (letters >= 4) & (letters >= 0.6 * nonspace)
@@ -423,6 +396,48 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
     if not entries:
         return [], np.zeros(0, np.int8), np.zeros(0, np.int32), np.zeros(0, np.int64)
     return entries, np.concatenate(kinds), np.concatenate(letter_counts), np.concatenate(para_ids)
+
+
+def _span_counts(cls: np.ndarray, offsets: np.ndarray, se: np.ndarray, doc_idx: np.ndarray, cjk_code: int):
+    """Per document of a batch, its main script (the most frequent; -1 when none), and per span
+    ``se`` (sorted, not overlapping) of document ``doc_idx``: letters, non-space characters,
+    words, characters in its document's main script, CJK characters (int32). The compiled kernel
+    where it was built, else numpy passes over the batch: the same arrays."""
+    if _kernel is not None:
+        main = np.empty(len(offsets) - 1, np.int64)
+        out = [np.empty(len(se), np.int32) for _ in range(5)]
+        _kernel.span_counts(cls, offsets.astype(np.int64, copy=False), np.ascontiguousarray(se[:, 0]),
+                            np.ascontiguousarray(se[:, 1]), doc_idx, cjk_code, main, *out)
+        return (main, *out)
+    n_scripts = len(chars.SCRIPT_NAMES) + 1
+    letter = (cls & 1).astype(bool)
+    space = (cls & 2).astype(bool)
+    sc = cls >> 4
+    lengths = np.diff(offsets)
+    n_docs = len(lengths)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+    per_script = np.bincount(np.repeat(np.arange(0, n_docs * n_scripts, n_scripts, dtype=np.int32), lengths) + sc,
+                             minlength=n_docs * n_scripts)
+    per_script = per_script.reshape(n_docs, n_scripts)[:, 1:]
+    main = np.where(per_script.any(axis=1), per_script.argmax(axis=1) + 1, -1).astype(np.int64)
+    word_start = ~space
+    word_start[1:] &= space[:-1]
+    empty = se[:, 1] <= se[:, 0]
+    bounds = se.ravel()
+
+    def span_sums(x):
+        # spans are sorted and do not overlap: one reduceat over their bounds
+        r = np.add.reduceat(np.r_[x, False].view(np.uint8), bounds, dtype=np.int32)[::2]
+        r[empty] = 0
+        return r
+
+    letters, nonspace, words = span_sums(letter), span_sums(~space), span_sums(word_start)
+    own, cjk = span_sums(sc == main[doc_of]), span_sums(sc == cjk_code)
+    # a word that starts at the sentence's first character after a non-space counts too
+    first_cont = ~space[np.minimum(se[:, 0], len(space) - 1)] & (se[:, 0] > 0)
+    first_cont &= ~space[np.maximum(se[:, 0] - 1, 0)]
+    words = (words + (first_cont & (se[:, 1] > se[:, 0]))).astype(np.int32)
+    return main, letters, nonspace, words, own, cjk
 
 
 def _native(starts: np.ndarray, bucket: np.ndarray, se: np.ndarray, doc_lang: np.ndarray) -> np.ndarray:

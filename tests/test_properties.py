@@ -96,3 +96,23 @@ def test_compiled_kernels_equal_numpy(texts, n_words):
         assert a[0] == b[0]
         for x, y in zip(a[1:], b[1:]):
             assert x.dtype == y.dtype and np.array_equal(x, y)
+        # the sentences' character counts: spans cut at every third character of each document,
+        # one empty span per document, and a run of spans skipped now and then
+        _, offsets, cls = a[:3]
+        spans, owner = [], []
+        for d in range(len(offsets) - 1):
+            lo, hi = int(offsets[d]), int(offsets[d + 1])
+            cuts = list(range(lo, hi, 3)) + [hi]
+            pieces = [(x, y) for i, (x, y) in enumerate(zip(cuts[:-1], cuts[1:])) if i % 5 != 3] + [(hi, hi)]
+            spans += pieces
+            owner += [d] * len(pieces)
+        if spans:
+            se, doc_idx = np.array(spans, np.int64), np.array(owner, np.int64)
+            got = langid._span_counts(cls, offsets, se, doc_idx, 2)
+            langid._kernel = None
+            try:
+                want = langid._span_counts(cls, offsets, se, doc_idx, 2)
+            finally:
+                langid._kernel = kernel
+            for x, y in zip(got, want):
+                assert x.dtype == y.dtype and np.array_equal(x, y)
