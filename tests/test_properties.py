@@ -1,5 +1,6 @@
 """Property-based: random Unicode documents and corruptions never crash the pipeline, every
 record is accounted for, and the output does not depend on the worker count."""
+import itertools
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -103,7 +104,7 @@ def test_compiled_kernels_equal_numpy(texts, n_words):
         for d in range(len(offsets) - 1):
             lo, hi = int(offsets[d]), int(offsets[d + 1])
             cuts = list(range(lo, hi, 3)) + [hi]
-            pieces = [(x, y) for i, (x, y) in enumerate(zip(cuts[:-1], cuts[1:])) if i % 5 != 3] + [(hi, hi)]
+            pieces = [xy for i, xy in enumerate(itertools.pairwise(cuts)) if i % 5 != 3] + [(hi, hi)]
             spans += pieces
             owner += [d] * len(pieces)
         if spans:
