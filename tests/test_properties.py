@@ -3,10 +3,10 @@ record is accounted for, and the output does not depend on the worker count."""
 import itertools
 import json
 
+from conftest import file_bytes, read_docs, read_ledger, run_pipeline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import file_bytes, read_docs, read_ledger, run_pipeline
 from pipeline import repair
 from pipeline.config import RepairConfig
 
