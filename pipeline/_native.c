@@ -277,30 +277,37 @@ done:
     return result;
 }
 
-/* scan(cps, offsets, packed, classes, table, longest, out_classes, hit_starts, hit_buckets, ntok) -> hits
+/* scan(cps, offsets, packed, classes, table, longest, out_classes, hit_starts, hit_buckets, ntok, letters)
+ *     -> hits
  *
  * cps uint32[n], offsets int64[docs + 1], packed and classes: chars.tables()'s "packed" (uint32)
  * and "classes" (uint8), table uint64[2^bits]: the function words' keys by bucket (the key's top
  * bits). Written: out_classes uint8[n] (classes[cp]), ntok int64[docs] (word runs per document),
+ * letters int64[docs * 16] (each document's letters by script: classes bits 4-7),
  * and for each run of 2..longest word characters whose key is in the table, in order, its start
  * (hit_starts int64[>= n]) and bucket (hit_buckets int64[>= n]). A run's key is fmix64(length +
  * sum(c_i * P^(i + 1))) over its lower-case code points c_i, modulo 2^64: langid._token_keys. */
 static int64_t scan_of(const uint32_t *cps, const int64_t *offsets, Py_ssize_t docs, const uint32_t *packed,
                        Py_ssize_t n_packed, const uint8_t *classes, Py_ssize_t n_classes, const uint64_t *table,
                        int bits, int64_t longest, uint8_t *out_classes, int64_t *hit_starts, int64_t *hit_buckets,
-                       int64_t *ntok) {
+                       int64_t *ntok, int64_t *letters) {
     int64_t hits = 0;
     for (Py_ssize_t d = 0; d < docs; d++) {
         const int64_t lo = offsets[d], hi = offsets[d + 1];
         int64_t runs = 0, start = -1, len = 0;
         uint64_t key = 0, pw = 1;
+        int64_t *by_script = letters + 16 * d;
+        for (int s = 0; s < 16; s++)
+            by_script[s] = 0;
         for (int64_t j = lo; j <= hi; j++) {
             int word = 0;
             uint32_t v = 0;
             if (j < hi) {
                 const uint32_t cp = cps[j];
+                const uint8_t c = cp < (uint32_t)n_classes ? classes[cp] : 0;
                 v = cp < (uint32_t)n_packed ? packed[cp] : cp;
-                out_classes[j] = cp < (uint32_t)n_classes ? classes[cp] : 0;
+                out_classes[j] = c;
+                by_script[c >> 4] += c & 1;
                 word = (v & WORD) != 0;
             }
             if (word) {
@@ -335,16 +342,16 @@ static int64_t scan_of(const uint32_t *cps, const int64_t *offsets, Py_ssize_t d
 }
 
 static PyObject *scan(PyObject *self, PyObject *args) {
-    Py_buffer b[9];
+    Py_buffer b[10];
     long long longest;
-    static const char *names[9] = {"cps", "offsets", "packed", "classes", "table", "out_classes", "hit_starts",
-                                   "hit_buckets", "ntok"};
-    static const Py_ssize_t sizes[9] = {4, 8, 4, 1, 8, 1, 8, 8, 8};
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*Lw*w*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &longest, &b[5], &b[6],
-                          &b[7], &b[8]))
+    static const char *names[10] = {"cps", "offsets", "packed", "classes", "table", "out_classes", "hit_starts",
+                                    "hit_buckets", "ntok", "letters"};
+    static const Py_ssize_t sizes[10] = {4, 8, 4, 1, 8, 1, 8, 8, 8, 8};
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*Lw*w*w*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &longest, &b[5], &b[6],
+                          &b[7], &b[8], &b[9]))
         return NULL;
     PyObject *result = NULL;
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 10; i++)
         if (!check(&b[i], sizes[i], names[i]))
             goto done;
     Py_ssize_t n = b[0].len / 4, docs = b[1].len / 8 - 1, n_table = b[4].len / 8;
@@ -352,7 +359,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     while (bits < 63 && ((Py_ssize_t)1 << bits) < n_table)
         bits++;
     if (docs < 0 || n_table < 2 || ((Py_ssize_t)1 << bits) != n_table || b[5].len != n || b[6].len / 8 < n
-        || b[7].len / 8 < n || b[8].len / 8 != docs || longest < 2) {
+        || b[7].len / 8 < n || b[8].len / 8 != docs || b[9].len / 8 != 16 * docs || longest < 2) {
         PyErr_SetString(PyExc_ValueError, "scan: the sizes of the arrays do not agree");
         goto done;
     }
@@ -367,11 +374,12 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     hits = scan_of((const uint32_t *)b[0].buf, off, docs, (const uint32_t *)b[2].buf, b[2].len / 4,
                    (const uint8_t *)b[3].buf, b[3].len, (const uint64_t *)b[4].buf, bits, longest,
-                   (uint8_t *)b[5].buf, (int64_t *)b[6].buf, (int64_t *)b[7].buf, (int64_t *)b[8].buf);
+                   (uint8_t *)b[5].buf, (int64_t *)b[6].buf, (int64_t *)b[7].buf, (int64_t *)b[8].buf,
+                   (int64_t *)b[9].buf);
     Py_END_ALLOW_THREADS
     result = PyLong_FromLongLong(hits);
 done:
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 10; i++)
         PyBuffer_Release(&b[i]);
     return result;
 }
@@ -475,7 +483,7 @@ static PyMethodDef methods[] = {
     {"tokens", tokens, METH_VARARGS,
      "tokens(cps, offsets, packed, norm, norm_offsets, tok_starts, tok_hash, tok_offsets, cjk) -> (m, k)"},
     {"scan", scan, METH_VARARGS,
-     "scan(cps, offsets, packed, classes, table, longest, out_classes, hit_starts, hit_buckets, ntok) -> hits"},
+     "scan(cps, offsets, packed, classes, table, longest, out_classes, hit_starts, hit_buckets, ntok, letters) -> hits"},
     {"span_counts", span_counts, METH_VARARGS,
      "span_counts(cls, offsets, starts, ends, span_doc, cjk_code, main, letters, nonspace, words, own, cjk)"},
     {"shingles", shingles, METH_VARARGS, "shingles(tok_hash, tok_offsets, cjk, n_words, n_cjk, flat, flat_offsets) -> count"},

@@ -248,15 +248,18 @@ class TextBatches:
     def __init__(self, docs: list[Document]):
         t = chars.tables()
         table, _, longest = _fw_table()
-        self.batches = []          # (documents, offsets, classes, function-word starts, table buckets)
+        # (documents, offsets, classes, function-word starts, table buckets, word runs per document,
+        #  letters per document by script)
+        self.batches = []
         for i, j in chars.batches([len(d.text) for d in docs]):
             cps, offsets = chars.code_points([d.text for d in docs[i:j]])
             if _kernel is not None:
                 cls, n = np.empty(len(cps), np.uint8), len(cps)
                 hit_starts, hit_buckets, ntok = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(j - i, np.int64)
+                letters = np.empty((j - i, 16), np.int64)
                 hits = _kernel.scan(cps, offsets.astype(np.int64, copy=False), t["packed"], t["classes"], table,
-                                    longest, cls, hit_starts, hit_buckets, ntok)
-                self.batches.append((docs[i:j], offsets, cls, hit_starts[:hits], hit_buckets[:hits], ntok))
+                                    longest, cls, hit_starts, hit_buckets, ntok, letters)
+                self.batches.append((docs[i:j], offsets, cls, hit_starts[:hits], hit_buckets[:hits], ntok, letters))
                 continue
             packed = t["packed"][cps]
             word = (packed & np.uint32(1 << 22)).astype(bool)
@@ -272,17 +275,21 @@ class TextBatches:
             keys = _token_keys(packed & np.uint32(0x1FFFFF), starts, lengths)
             bucket = keys >> np.uint64(64 - (len(table).bit_length() - 1))
             hit = table[bucket] == keys
-            self.batches.append((docs[i:j], offsets, t["classes"][cps], starts[hit],
-                                 bucket[hit].astype(np.int64), ntok))
+            cls = t["classes"][cps]
+            is_letter = np.flatnonzero(cls & 1)
+            doc_of = np.repeat(np.arange(j - i), np.diff(offsets))[is_letter]
+            letters = np.bincount(doc_of * 16 + (cls[is_letter] >> 4), minlength=(j - i) * 16).reshape(j - i, 16)
+            self.batches.append((docs[i:j], offsets, cls, starts[hit], bucket[hit].astype(np.int64), ntok,
+                                 letters.astype(np.int64)))
 
     def votes(self) -> list[tuple[Document, str | None, float]]:
         """Per document: the language its function words clearly say (see DOC_FW_*) or None, and
         the share of its function-word hits in that language."""
         table, table_lang, _ = _fw_table()
         n_lang = len(_FW_LANGS)
-        script_of = [chars.SCRIPT_NAMES.index(_FW_SCRIPT[x]) + 1 for x in _FW_LANGS]
+        script_of = np.array([chars.SCRIPT_NAMES.index(_FW_SCRIPT[x]) + 1 for x in _FW_LANGS])
         out = []
-        for docs, offsets, cls, hs, hb, ntok in self.batches:
+        for docs, offsets, _cls, hs, hb, ntok, letters in self.batches:
             n = len(docs)
             did = np.searchsorted(offsets, hs, side="right") - 1
             occ = np.bincount(did * n_lang + table_lang[hb], minlength=n * n_lang).reshape(n, n_lang)
@@ -294,19 +301,8 @@ class TextBatches:
             top = occ[np.arange(n), best]
             clear = ((dist[np.arange(n), best] >= DOC_FW_DISTINCT) & (top >= DOC_FW_DOMINANCE * occ.sum(axis=1))
                      & (top >= DOC_FW_DENSITY * ntok))
-            if clear.any():
-                letter = cls & 1
-                bounds = offsets[:-1]
-                n_letters = np.add.reduceat(np.r_[letter, 0], bounds, dtype=np.int64)
-                in_script = np.zeros(n, np.int64)
-                for code in set(best[clear].tolist()):
-                    s = script_of[code]
-                    counts = np.add.reduceat(np.r_[letter & ((cls >> 4) == s), 0], bounds, dtype=np.int64)
-                    in_script = np.where(best == code, counts, in_script)
-                empty = offsets[1:] == bounds
-                n_letters[empty] = 0
-                in_script[empty] = 0
-                clear &= in_script >= DOC_FW_SCRIPT * n_letters
+            in_script = letters[np.arange(n), script_of[best]]
+            clear &= in_script >= DOC_FW_SCRIPT * letters.sum(axis=1)
             share = top / np.maximum(occ.sum(axis=1), 1)
             out += [(d, _FW_LANGS[b] if c else None, x)
                     for d, b, c, x in zip(docs, best.tolist(), clear.tolist(), share.tolist())]
@@ -356,7 +352,7 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
     if text is None:
         text = TextBatches([d for d in docs if d.reason is None and d.lang != "und"])
     entries, kinds, letter_counts, para_ids, n_paras = [], [], [], [], 0
-    for batch, offsets, cls, hit_starts, hit_buckets, _ntok in text.batches:
+    for batch, offsets, cls, hit_starts, hit_buckets, _ntok, _letters in text.batches:
         spans, where, pids, doc_idx = [], [], [], []
         for k, d in enumerate(batch):
             if d.reason is not None or d.lang == "und":
