@@ -41,6 +41,9 @@ MAY_END = {"etc.", "usw.", "ecc.", "a.m.", "p.m.", "inc.", "ltd.", "co.", "corp.
 _COMPANY_SUFFIXES = {"inc.", "corp.", "co.", "ltd.", "llc.", "plc.", "ag.", "gmbh.", "s.a."}
 # Street-type suffixes: "Hastings St." ends a sentence; "with St." does not.
 _SUFFIX_AFTER_NAME = {"st.", "ave.", "rd.", "blvd.", "dr.", "ln."}
+# The last words for which ``_abbreviation_cut`` can say True, besides words with two dots or more
+# (dotted acronyms): ``_may_be_abbreviation`` looks at them first, without splitting the sentence.
+_CUT_WORDS = frozenset(_COMPANY_SUFFIXES.union(*NEEDS_CONTINUATION.values(), {"u.s.", "u.k.", "u.n."}))
 
 # Words that cannot end a sentence: articles, prepositions, conjunctions, possessives.
 FUNCTION_WORDS = {
@@ -83,6 +86,7 @@ class ParagraphFilter:
         raise NotImplementedError
 
     def apply(self, docs: list[Document]) -> list[Document]:
+        details: dict[str, str] = {}       # the JSON of a rule without extra detail, made once
         for d in docs:
             if d.reason is not None:
                 continue
@@ -90,7 +94,11 @@ class ParagraphFilter:
                 if p.reason is not None:
                     continue
                 for idx, rule, detail in self.judge(d, p):
-                    detail = json.dumps({"rule": rule, **detail}, sort_keys=True, ensure_ascii=False)
+                    if detail:
+                        detail = json.dumps({"rule": rule, **detail}, sort_keys=True, ensure_ascii=False)
+                    else:
+                        detail = details.get(rule) or details.setdefault(
+                            rule, json.dumps({"rule": rule}, sort_keys=True, ensure_ascii=False))
                     if idx is None:
                         p.reason, p.detail = self.reason, detail
                     else:
@@ -110,7 +118,7 @@ def _strip_closers(text: str) -> str:
 def _unbalanced(text: str) -> bool:
     """A bracket opened in the sentence and never closed: "... (11:59 p.m.". Quotes are not used:
     multi-paragraph quotations legitimately leave them open."""
-    return text.count("(") > text.count(")") or text.count("[") > text.count("]")
+    return ("(" in text and text.count("(") > text.count(")")) or ("[" in text and text.count("[") > text.count("]"))
 
 
 def _title_like(words: list[str]) -> bool:
@@ -120,6 +128,13 @@ def _title_like(words: list[str]) -> bool:
         return False           # caseless script: no evidence either way
     caps = sum(1 for w in cased if next(ch for ch in w if ch.isalpha()).isupper())
     return caps >= 0.6 * len(cased)
+
+
+def _may_be_abbreviation(core: str) -> bool:
+    """A cheap first look for ``_abbreviation_cut``: False when the last word cannot make it say
+    True (neither two dots nor one of ``_CUT_WORDS``), so most sentences are not split into words."""
+    last = core.rsplit(None, 1)[-1].lower().lstrip("(\"'“‘«")
+    return last in _CUT_WORDS or last.count(".") >= 2
 
 
 class TruncatedFilter(ParagraphFilter):
@@ -140,8 +155,20 @@ class TruncatedFilter(ParagraphFilter):
         self._style: dict[int, float] = {}
 
     def apply(self, docs):
-        self._style = {id(d): self._punctuation_share(d) for d in docs if d.reason is None}
-        return super().apply(docs)
+        # A document's punctuation share is only needed for a line without end punctuation past
+        # its first paragraph: computed then, once per document (it reads the paragraphs' text,
+        # which no filter changes).
+        self._style = {}
+        try:
+            return super().apply(docs)
+        finally:
+            self._style = {}
+
+    def _doc_style(self, doc: Document) -> float:
+        share = self._style.get(id(doc))
+        if share is None:
+            share = self._style[id(doc)] = self._punctuation_share(doc)
+        return share
 
     @staticmethod
     def _punctuation_share(doc: Document) -> float:
@@ -173,21 +200,22 @@ class TruncatedFilter(ParagraphFilter):
         core = _strip_closers(text)
         if not core:
             return None
-        words = core.split()
-        is_list_item = bool(_BULLET_RE.match(p.text))
-        cjk = lang in _CJK_LANGS
-        if core[-1] in TERMINAL:
-            if cfg.check_abbreviation_end and core.endswith(".") and self._abbreviation_cut(words, lang):
+        end = core[-1]
+        if end in TERMINAL:
+            if end == "." and cfg.check_abbreviation_end and _may_be_abbreviation(core) \
+                    and self._abbreviation_cut(core.split(), lang):
                 return "abbreviation_end"
-            if cfg.check_unbalanced and core[-1] == "." and _unbalanced(text):
+            if end == "." and cfg.check_unbalanced and _unbalanced(text):
                 return "unbalanced"
             return None
-        if core[-1] in ":;":
+        if end in ":;":
             return None          # introduces a list or a quote; ends a list entry
         if _TRAILING_CONT.search(core):
             return "dangling_punctuation"
-        if is_list_item:
-            return None
+        if _BULLET_RE.match(p.text):
+            return None          # a list item
+        words = core.split()
+        cjk = lang in _CJK_LANGS
         if cfg.check_function_word_end:
             fw = FUNCTION_WORDS.get(lang)
             if fw and words[-1].lower().strip("'’\"") in fw and len(words) >= 3:
@@ -199,7 +227,7 @@ class TruncatedFilter(ParagraphFilter):
         size = len(core) / 2.2 if cjk else len(words)
         if size < 4 or _title_like(words):
             return None
-        if self._style.get(id(doc), 0.0) >= cfg.punctuated_doc_share:
+        if self._doc_style(doc) >= cfg.punctuated_doc_share:
             return "no_end_punctuation"
         return None
 
@@ -239,6 +267,10 @@ BYLINE_PATTERNS = [
     ("copyright", re.compile(r"^(?:Copyright|©|\(c\))\s*.{0,80}?(?:All rights reserved|Alle Rechte vorbehalten|Todos los derechos reservados|Tous droits réservés|Все права защищены)?\.?$", re.I)),
 ]
 
+# All of them in one expression, tried in the list's order (one call per paragraph, not seven).
+_ANY_BYLINE = re.compile("|".join(
+    f"(?P<{rule}>{'(?i:' + rx.pattern + ')' if rx.flags & re.I else rx.pattern})" for rule, rx in BYLINE_PATTERNS))
+
 
 class BylineFilter(ParagraphFilter):
     """A short paragraph that only credits an author, an agency or a copyright holder."""
@@ -250,12 +282,12 @@ class BylineFilter(ParagraphFilter):
 
     def judge(self, doc, p):
         text = p.text.strip()
-        if "\n" in text or len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
+        if "\n" in text:
             return []
-        for rule, rx in BYLINE_PATTERNS:
-            if rx.match(text):
-                return [(None, rule, {})]
-        return []
+        m = _ANY_BYLINE.match(text)         # the first pattern of the list that matches
+        if m is None or len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
+            return []
+        return [(None, m.lastgroup, {})]
 
 
 def build_filters(cfg: FiltersConfig) -> list[ParagraphFilter]:

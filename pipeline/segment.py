@@ -53,6 +53,8 @@ def _split_line(line: str, lang: str, splitter: str) -> list[str]:
 def _should_merge(prev: str, nxt: str, lang: str) -> bool:
     if _STARTS_LOWER.match(nxt):
         return True
+    if prev.rstrip()[-1:] != ".":
+        return False                    # the rules below all need a last word ending in "."
     words = prev.rsplit(None, 1)        # scans from the end only
     if not words:
         return False
