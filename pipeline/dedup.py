@@ -352,9 +352,10 @@ def band_hashes(sig: np.ndarray, bands: int) -> np.ndarray:
     return np.ascontiguousarray(h.T)
 
 
-def keys_for_documents(docs: list[Document], cfg: DedupConfig) -> Keys:
+def keys_for_documents(docs: list[Document], cfg: DedupConfig, kept_paragraphs: list | None = None) -> Keys:
     """Exact hashes and signatures of every document and paragraph that is still kept, computed
-    in batches of whole documents (bounded buffers).
+    in batches of whole documents (bounded buffers). ``kept_paragraphs``: each document's
+    ``kept_paragraphs()`` (None for a removed document) when the caller has them already.
 
     A document's shingles are the union of its paragraphs' shingles, so its signature is the
     element-wise minimum of theirs and its normalised text the concatenation of theirs: nothing
@@ -362,8 +363,9 @@ def keys_for_documents(docs: list[Document], cfg: DedupConfig) -> Keys:
     """
     hasher = MinHasher(cfg.minhash_backend, cfg.num_perm, cfg.seed)
     parts, batch, size = [], [], 0
-    for d in docs:
-        kept = d.kept_paragraphs() if d.reason is None else None
+    if kept_paragraphs is None:
+        kept_paragraphs = [d.kept_paragraphs() if d.reason is None else None for d in docs]
+    for d, kept in zip(docs, kept_paragraphs):
         if kept:
             batch.append((d, kept))
             size += sum(len(t) for _, t in kept)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import faults
@@ -110,46 +113,62 @@ def remove_temporaries(root: str) -> int:
     return n
 
 
-def apply_decisions(docs: list[Document], decisions: pa.Table) -> None:
-    """Mark documents and paragraphs that the dedup barrier dropped."""
-    if decisions is None or decisions.num_rows == 0:
-        return
-    by_key: dict[tuple[int, int], list[tuple[int, str, str]]] = defaultdict(list)
-    d = decisions.to_pydict()
-    for f, pos, para, reason, detail in zip(d["file"], d["pos"], d["para"], d["reason"], d["detail"]):
-        by_key[(f, pos)].append((para, reason, detail))
-    for doc in docs:
-        hits = by_key.get(doc.order)
-        if not hits or doc.reason is not None:
-            continue
-        for para, reason, detail in hits:
-            if para < 0:
-                doc.reason, doc.detail = reason, detail
-            else:
-                p = doc.paragraphs[para]
-                if p.reason is None:
-                    p.reason, p.detail = reason, detail
+# ------------------------------------------------------------------ the hand-off between the phases
+# The barrier's decisions only ever remove a whole kept document or whole kept paragraphs. So
+# phase 1, which knows everything else, writes what phase 2 needs already in output form: per
+# document its kept paragraphs (text, index, offsets) and every ledger row the document gets when
+# no decision touches it, each with a sort key (document, paragraph, row in paragraph) that puts a
+# decision's row where it belongs. Phase 2 then works on columns, with no Python object per
+# paragraph or sentence.
+
+_DOC_ROW, _TRAILER, _EXTRA = -1, 2**31 - 2, 2**31 - 1    # paragraph keys of document-level rows
+
+HANDOFF_DOCS = pa.schema([
+    ("doc_id", pa.string()), ("source", pa.string()), ("metadata", pa.string()), ("lang", pa.string()),
+    ("lang_score", pa.float32()), ("file", pa.int32()), ("pos", pa.int64()),
+    ("text", pa.string()),                  # the repaired text (the ledger row of a dropped document)
+    ("live", pa.bool_()),                   # not removed by phase 1
+    ("has_paragraphs", pa.bool_()),
+    ("kept", pa.list_(pa.string())), ("kept_idx", pa.list_(pa.int32())),
+    ("kept_start", pa.list_(pa.int64())), ("kept_end", pa.list_(pa.int64())),
+])
+HANDOFF_LEDGER = pa.schema([f for f in LEDGER_SCHEMA if f.name != "run_id"] + [
+    pa.field("lang", pa.string()), pa.field("ord", pa.int32()), pa.field("k1", pa.int32()), pa.field("k2", pa.int32())])
+# Foreign sentences routed to their own language (``langid.foreign_routing: partition``).
+HANDOFF_ROUTED = pa.schema([("ord", pa.int32()), ("lang", pa.string()), ("doc_id", pa.string()),
+                            ("lang_score", pa.float32()), ("text", pa.string()), ("source", pa.string()),
+                            ("metadata", pa.string())])
 
 
-def build_tables(docs: list[Document], run_id: str, routing: str) -> tuple[dict[str, pa.Table], pa.Table, Counter]:
-    """(documents per language, ledger, counts) for one shard, in input order."""
-    out: dict[str, dict[str, list]] = {}
-    led: dict[str, list] = {f.name: [] for f in LEDGER_SCHEMA}
-    counts: Counter = Counter()
+@dataclass
+class Handoff:
+    docs: pa.Table
+    ledger: pa.Table
+    routed: pa.Table
+    kept: list          # per document, [(paragraph, kept text)] or None (for the dedup keys)
 
-    def add_doc(lang, doc_id, score, text, source, meta):
-        cols = out.setdefault(lang, {f.name: [] for f in DOCS_SCHEMA})
-        cols["doc_id"].append(doc_id)
-        cols["lang"].append(lang)
-        cols["lang_score"].append(score)
-        cols["text"].append(text)
-        cols["source"].append(source)
-        cols["run_id"].append(run_id)
-        cols["metadata"].append(meta)
-        counts[f"out-docs-{lang}"] += 1
-        counts[f"out-chars-{lang}"] += len(text)
+    def write(self, base: str) -> None:
+        # lz4, not zstd: these files are read once, by phase 2, and deleted at the end of the run.
+        write_table(self.ledger, base + ".ledger.parquet", "lz4")
+        if self.routed.num_rows:
+            write_table(self.routed, base + ".routed.parquet", "lz4")
+        write_table(self.docs, base + ".docs.parquet", "lz4")
 
-    def add_led(doc, text, reason, detail, para, sent, start, end, lang):
+    @staticmethod
+    def read(base: str) -> "Handoff":
+        routed = base + ".routed.parquet"
+        return Handoff(read_table(base + ".docs.parquet"), read_table(base + ".ledger.parquet"),
+                       read_table(routed) if os.path.exists(routed) else HANDOFF_ROUTED.empty_table(), [])
+
+
+def handoff(docs: list[Document], routing: str) -> Handoff:
+    """Phase 1's result for phase 2 (see above)."""
+    led: dict[str, list] = {f.name: [] for f in HANDOFF_LEDGER}
+    rt: dict[str, list] = {f.name: [] for f in HANDOFF_ROUTED}
+    live, has_paras, kept_all = [], [], []
+    kt, ki, ks, ke, kn = [], [], [], [], []
+
+    def row(k, doc, text, reason, detail, para, sent, start, end, k1, k2):
         led["doc_id"].append(doc.doc_id)
         led["text"].append(text)
         led["reason"].append(reason)
@@ -160,63 +179,77 @@ def build_tables(docs: list[Document], run_id: str, routing: str) -> tuple[dict[
         led["char_start"].append(start)
         led["char_end"].append(end)
         led["source"].append(doc.source)
-        led["run_id"].append(run_id)
-        counts[f"ledger-{reason}"] += 1
-        counts[f"ledger-{reason}-{lang}"] += 1
-        counts[f"ledger-chars-{reason}"] += len(text)
+        led["lang"].append(doc.lang)
+        led["ord"].append(k)
+        led["k1"].append(k1)
+        led["k2"].append(k2)
 
-    for doc in docs:
-        counts["in-docs"] += 1
-        counts["in-chars"] += len(doc.text)
-        lang = doc.lang
-        counts[f"inlang-docs-{lang}"] += 1
-        counts[f"inlang-chars-{lang}"] += len(doc.text)
+    for k, doc in enumerate(docs):
+        has_paras.append(bool(doc.paragraphs))
         if doc.reason is not None:
-            add_led(doc, doc.text, doc.reason, doc.detail, None, None, 0, len(doc.text), lang)
+            row(k, doc, doc.text, doc.reason, doc.detail, None, None, 0, len(doc.text), _DOC_ROW, 0)
+            live.append(False)
+            kept_all.append(None)
+            kn.append(0)
         else:
+            live.append(True)
             kept, routed = [], defaultdict(list)
             for p in doc.paragraphs:
+                gone = [si for si, s in enumerate(p.sentences) if s.reason]
                 if p.reason is not None:
                     t = p.remaining_text()
                     if t:
-                        add_led(doc, t, p.reason, p.detail, p.idx, None, p.start, p.start + len(p.text), lang)
-                    # sentences removed before the paragraph was dropped keep their own rows
-                    for si, s in enumerate(p.sentences):
-                        if s.reason:
-                            _sentence_row(doc, p, si, s, add_led, routed, routing, lang)
-                    continue
-                for si, s in enumerate(p.sentences):
-                    if s.reason:
-                        _sentence_row(doc, p, si, s, add_led, routed, routing, lang)
-                t = p.kept_text()
-                if t:
-                    kept.append(t)
-            if kept:
-                add_doc(lang, doc.doc_id, doc.lang_score, "\n\n".join(kept), doc.source, doc.metadata)
-            elif doc.paragraphs:
-                counts["out-docs-emptied"] += 1
-            else:
-                add_led(doc, doc.text, "empty", json.dumps({"chars": len(doc.text)}), None, None,
-                        0, len(doc.text), lang)
+                        row(k, doc, t, p.reason, p.detail, p.idx, None, p.start, p.start + len(p.text), p.idx, 0)
+                # sentences removed before the paragraph was dropped keep their own rows
+                for si in gone:
+                    s = p.sentences[si]
+                    text = p.text[s.start:s.end].strip()
+                    if not text:
+                        continue
+                    if routing == "partition" and s.reason == "foreign_language" and s.lang:
+                        routed[s.lang].append((p.idx, text, s.score or 0.0))
+                        continue
+                    start = p.start + s.start
+                    row(k, doc, text, s.reason, s.detail, p.idx, si, start, start + len(text), p.idx, si + 1)
+                if p.reason is None:
+                    t = p.remaining_text()
+                    if t:
+                        kept.append((p, t))
+                        kt.append(t)
+                        ki.append(p.idx)
+                        ks.append(p.start)
+                        ke.append(p.start + len(p.text))
+            kept_all.append(kept)
+            kn.append(len(kept))
+            if not doc.paragraphs:
+                row(k, doc, doc.text, "empty", json.dumps({"chars": len(doc.text)}), None, None, 0, len(doc.text),
+                    _TRAILER, 0)
             for rlang in sorted(routed):
                 pieces = routed[rlang]
-                text = "\n\n".join(" ".join(x for x in grp) for _, grp in _group_by_para(pieces))
-                add_doc(rlang, doc.doc_id, min(sc for _, _, sc in pieces), text, doc.source, doc.metadata)
-        for extra in doc.extra_ledger:
-            add_led(doc, extra["text"], extra["reason"], extra.get("detail"), extra.get("para_idx"), None,
-                    extra.get("char_start"), extra.get("char_end"), lang)
-    tables = {lang: pa.Table.from_pydict(cols, schema=DOCS_SCHEMA) for lang, cols in out.items()}
-    return tables, pa.Table.from_pydict(led, schema=LEDGER_SCHEMA), counts
-
-
-def _sentence_row(doc, p, si, s, add_led, routed, routing, lang):
-    text = p.text[s.start:s.end].strip()
-    if not text:
-        return
-    if routing == "partition" and s.reason == "foreign_language" and s.lang:
-        routed[s.lang].append((p.idx, text, s.score or 0.0))
-        return
-    add_led(doc, text, s.reason, s.detail, p.idx, si, p.start + s.start, p.start + s.start + len(text), lang)
+                rt["ord"].append(k)
+                rt["lang"].append(rlang)
+                rt["doc_id"].append(doc.doc_id)
+                rt["lang_score"].append(min(sc for _, _, sc in pieces))
+                rt["text"].append("\n\n".join(" ".join(grp) for _, grp in _group_by_para(pieces)))
+                rt["source"].append(doc.source)
+                rt["metadata"].append(doc.metadata)
+        for j, extra in enumerate(doc.extra_ledger):
+            row(k, doc, extra["text"], extra["reason"], extra.get("detail"), extra.get("para_idx"), None,
+                extra.get("char_start"), extra.get("char_end"), _EXTRA, j)
+    offsets = pa.array(np.r_[0, np.cumsum(np.array(kn, np.int64))].astype(np.int32))
+    table = pa.Table.from_pydict({
+        "doc_id": [d.doc_id for d in docs], "source": [d.source for d in docs],
+        "metadata": [d.metadata for d in docs], "lang": [d.lang for d in docs],
+        "lang_score": [d.lang_score for d in docs], "file": [d.order[0] for d in docs],
+        "pos": [d.order[1] for d in docs], "text": [d.text for d in docs], "live": live,
+        "has_paragraphs": has_paras,
+        "kept": pa.ListArray.from_arrays(offsets, pa.array(kt, pa.string())),
+        "kept_idx": pa.ListArray.from_arrays(offsets, pa.array(ki, pa.int32())),
+        "kept_start": pa.ListArray.from_arrays(offsets, pa.array(ks, pa.int64())),
+        "kept_end": pa.ListArray.from_arrays(offsets, pa.array(ke, pa.int64())),
+    }, schema=HANDOFF_DOCS)
+    return Handoff(table, pa.Table.from_pydict(led, schema=HANDOFF_LEDGER),
+                   pa.Table.from_pydict(rt, schema=HANDOFF_ROUTED), kept_all)
 
 
 def _group_by_para(pieces):
@@ -227,3 +260,142 @@ def _group_by_para(pieces):
         else:
             groups.append((para, [text]))
     return groups
+
+
+def _np(col) -> np.ndarray:
+    arr = col if isinstance(col, pa.Array) else col.combine_chunks()
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def _flat(col, dtype) -> np.ndarray:
+    """The values of a list column, all rows' in a row."""
+    values = col.combine_chunks().flatten()
+    return values.to_numpy(zero_copy_only=False) if len(values) else np.zeros(0, dtype)
+
+
+def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[dict[str, pa.Table], pa.Table, Counter]:
+    """(documents per language, ledger, counts) of one shard, in input order: the hand-off with the
+    barrier's decisions applied (a dropped document keeps only its own row and its rows from
+    reading; a dropped paragraph gets its row before those of its removed sentences)."""
+    docs = h.docs
+    n = docs.num_rows
+    counts: Counter = Counter()
+    langs = docs.column("lang").to_pylist()
+    in_chars = _np(pc.utf8_length(docs.column("text")))
+    counts["in-docs"] += n
+    counts["in-chars"] += int(in_chars.sum())
+    by_lang: dict[str, list] = defaultdict(list)
+    for k, lang in enumerate(langs):
+        by_lang[lang].append(k)
+    for lang, ks in by_lang.items():
+        counts[f"inlang-docs-{lang}"] += len(ks)
+        counts[f"inlang-chars-{lang}"] += int(in_chars[ks].sum())
+    live = _np(docs.column("live"))
+    kept = docs.column("kept").combine_chunks()
+    per_doc = np.diff(kept.offsets.to_numpy())
+    flat_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
+    flat_para = _flat(docs.column("kept_idx"), np.int32)
+    # Decisions, applied in their order: a document's last one, a paragraph's first one.
+    doc_drop: dict[int, tuple[str, str]] = {}
+    para_drop: dict[int, tuple[str, str]] = {}
+    if decisions is not None and decisions.num_rows:
+        index = {fp: k for k, fp in enumerate(zip(docs.column("file").to_pylist(), docs.column("pos").to_pylist()))}
+        flat_key = flat_doc * (1 << 31) + flat_para
+        d = decisions.to_pydict()
+        for f, pos, para, reason, detail in zip(d["file"], d["pos"], d["para"], d["reason"], d["detail"]):
+            k = index.get((f, pos))
+            if k is None or not live[k]:
+                continue
+            if para < 0:
+                doc_drop[k] = (reason, detail)
+                continue
+            j = int(np.searchsorted(flat_key, k * (1 << 31) + para))
+            if j < len(flat_key) and flat_key[j] == k * (1 << 31) + para:
+                para_drop.setdefault(j, (reason, detail))
+    # The barrier's ledger rows.
+    new: dict[str, list] = {f.name: [] for f in HANDOFF_LEDGER}
+    if doc_drop or para_drop:
+        doc_ids, sources, texts = docs.column("doc_id"), docs.column("source"), docs.column("text")
+        kept_text = kept.flatten()
+        starts, ends = _flat(docs.column("kept_start"), np.int64), _flat(docs.column("kept_end"), np.int64)
+        rows = [(k, -1, texts[k].as_py(), r, dt, None, 0, int(in_chars[k])) for k, (r, dt) in doc_drop.items()]
+        rows += [(int(flat_doc[j]), int(flat_para[j]), kept_text[j].as_py(), r, dt, int(flat_para[j]),
+                  int(starts[j]), int(ends[j]))
+                 for j, (r, dt) in para_drop.items() if int(flat_doc[j]) not in doc_drop]
+        for k, k1, text, reason, detail, para, start, end in rows:
+            new["doc_id"].append(doc_ids[k].as_py())
+            new["text"].append(text)
+            new["reason"].append(reason)
+            new["detail"].append(detail or "{}")
+            new["stage"].append(STAGE_OF_REASON.get(reason, "other"))
+            new["para_idx"].append(para)
+            new["sent_idx"].append(None)
+            new["char_start"].append(start)
+            new["char_end"].append(end)
+            new["source"].append(sources[k].as_py())
+            new["lang"].append(langs[k])
+            new["ord"].append(k)
+            new["k1"].append(k1)
+            new["k2"].append(0)
+    led = h.ledger
+    if doc_drop:
+        gone = np.zeros(n, bool)
+        gone[list(doc_drop)] = True
+        ords, k1 = _np(led.column("ord")), _np(led.column("k1"))
+        led = led.filter(pa.array(~(gone[ords] & (k1 != _EXTRA))))
+    if new["ord"]:
+        led = pa.concat_tables([led, pa.Table.from_pydict(new, schema=HANDOFF_LEDGER)])
+        order = np.lexsort((_np(led.column("k2")), _np(led.column("k1")), _np(led.column("ord"))))
+        led = led.take(pa.array(order))
+    led_langs = led.column("lang").to_pylist()
+    led_chars = _np(pc.utf8_length(led.column("text"))) if led.num_rows else np.zeros(0, np.int64)
+    for reason, lang, chars in zip(led.column("reason").to_pylist(), led_langs, led_chars.tolist()):
+        counts[f"ledger-{reason}"] += 1
+        counts[f"ledger-{reason}-{lang}"] += 1
+        counts[f"ledger-chars-{reason}"] += chars
+    ledger = pa.Table.from_arrays(
+        [led.column(f.name).combine_chunks() for f in LEDGER_SCHEMA if f.name != "run_id"] +
+        [pa.array([run_id] * led.num_rows, pa.string())], schema=LEDGER_SCHEMA) if led.num_rows else \
+        LEDGER_SCHEMA.empty_table()
+    # Documents: the kept paragraphs that no decision dropped, joined by a blank line.
+    keep = np.ones(len(flat_doc), bool)
+    if para_drop:
+        keep[list(para_drop)] = False
+    dropped = np.zeros(n, bool)
+    if doc_drop:
+        dropped[list(doc_drop)] = True
+    remaining = np.bincount(flat_doc[keep], minlength=n) if len(flat_doc) else np.zeros(n, np.int64)
+    out = live & ~dropped & (remaining > 0)
+    counts["out-docs-emptied"] += int((live & ~dropped & (remaining == 0) & _np(docs.column("has_paragraphs"))).sum())
+    values = kept.flatten()
+    if para_drop:
+        values = values.filter(pa.array(keep))
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.r_[0, np.cumsum(remaining)].astype(np.int32)), values),
+                            "\n\n")
+    routed = h.routed
+    if routed.num_rows and doc_drop:
+        routed = routed.filter(pa.array(~dropped[_np(routed.column("ord"))]))
+    r_langs = routed.column("lang").to_pylist()
+    tables = {}
+    lang_of = np.array(langs, dtype=object)
+    for lang in sorted(set(lang_of[out].tolist()) | set(r_langs)):
+        main = np.flatnonzero(out & (lang_of == lang))
+        sel = docs.take(pa.array(main))
+        cols = {"ord": pa.array(main.astype(np.int32)), "doc_id": sel.column("doc_id"),
+                "lang_score": sel.column("lang_score"), "text": joined.take(pa.array(main)),
+                "source": sel.column("source"), "metadata": sel.column("metadata")}
+        part = pa.table(cols)
+        r_idx = [i for i, x in enumerate(r_langs) if x == lang]
+        if r_idx:
+            part = pa.concat_tables([part, routed.take(pa.array(r_idx)).select(list(cols))])
+            part = part.take(pa.array(np.argsort(_np(part.column("ord")), kind="stable")))
+        m = part.num_rows
+        tables[lang] = pa.Table.from_arrays([
+            part.column("doc_id").combine_chunks(),
+            pa.DictionaryArray.from_arrays(pa.array(np.zeros(m, np.int32)), pa.array([lang], pa.string())),
+            part.column("lang_score").combine_chunks(), part.column("text").combine_chunks(),
+            part.column("source").combine_chunks(), pa.array([run_id] * m, pa.string()),
+            part.column("metadata").combine_chunks()], schema=DOCS_SCHEMA)
+        counts[f"out-docs-{lang}"] += m
+        counts[f"out-chars-{lang}"] += int(pc.sum(pc.utf8_length(tables[lang].column("text"))).as_py() or 0)
+    return tables, ledger, counts
