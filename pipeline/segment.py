@@ -33,21 +33,15 @@ def _sentencex_lang(lang: str) -> str:
     return lang if lang and lang != "und" else "en"
 
 
-def _split_line(line: str, lang: str, splitter: str) -> list[str]:
-    if splitter == "sentencex":
-        import sentencex
-        pieces = list(sentencex.segment(_sentencex_lang(lang), line))
-        if "".join(pieces) != line:        # never lose a character
-            pieces = [line]
-    else:
-        pieces, pos = [], 0
-        for m in _REGEX_SPLIT.finditer(line):
-            if m.end() > pos:
-                pieces.append(line[pos:m.end()])
-                pos = m.end()
-        if pos < len(line):
-            pieces.append(line[pos:])
-    return [p for p in pieces if p]
+def _regex_split(line: str) -> list[str]:
+    pieces, pos = [], 0
+    for m in _REGEX_SPLIT.finditer(line):
+        if m.end() > pos:
+            pieces.append(line[pos:m.end()])
+            pos = m.end()
+    if pos < len(line):
+        pieces.append(line[pos:])
+    return pieces
 
 
 def _should_merge(prev: str, nxt: str, lang: str) -> bool:
@@ -69,12 +63,38 @@ def _should_merge(prev: str, nxt: str, lang: str) -> bool:
 def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[tuple[int, int]]:
     """Sentence spans of a paragraph; together they cover ``text`` exactly. A piece that is only
     whitespace is glued to the sentence before it."""
-    spans: list[tuple[int, int]] = []
+    return [(s.start, s.end) for s in _sentences(text, lang, splitter)]
+
+
+def _sentences(text: str, lang: str, splitter: str) -> list[Sentence]:
+    if not text:
+        return []
+    first = None                            # sentencex's pieces of a one-line text
+    if splitter == "sentencex":
+        import sentencex
+        segment, sx_lang = sentencex.segment, _sentencex_lang(lang)
+        if "\n" not in text and text.strip():  # most paragraphs are one line
+            first = segment(sx_lang, text)
+            if len(first) == 1:             # and one sentence
+                return [Sentence(0, len(text))]
+    lines = _LINE_RE.findall(text) if "\n" in text else (text,)
+    out: list[Sentence] = []
     pos = 0
-    for line in (_LINE_RE.findall(text) if "\n" in text else (text,)):
+    for line in lines:
         if not line:
             continue
-        pieces = _split_line(line, lang, splitter) if line.strip() else [line]
+        if not line.strip():
+            pieces = [line]
+        elif splitter == "sentencex":
+            pieces = first if first is not None else segment(sx_lang, line)
+            if len(pieces) == 1:
+                pieces = pieces if pieces[0] == line else [line]
+            elif "".join(pieces) != line:   # never lose a character
+                pieces = [line]
+            elif not all(pieces):
+                pieces = [x for x in pieces if x]
+        else:
+            pieces = _regex_split(line)
         if len(pieces) > 1:
             merged = [pieces[0]]
             for piece in pieces[1:]:
@@ -85,40 +105,25 @@ def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[t
             pieces = merged
         for piece in pieces:
             end = pos + len(piece)
-            if spans and piece.isspace():
-                spans[-1] = (spans[-1][0], end)
+            if out and piece.isspace():
+                out[-1].end = end
             else:
-                spans.append((pos, end))
+                out.append(Sentence(pos, end))
             pos = end
-    return spans
+    return out
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every run of non-blank lines, found in one linear pass."""
-    spans, pos, start, end = [], 0, -1, -1
-    for line in text.split("\n"):
-        if line.strip():
-            if start < 0:
-                start = pos
-            end = pos + len(line)
-        elif start >= 0:
-            spans.append((start, end))
-            start = -1
-        pos += len(line) + 1
-    if start >= 0:
-        spans.append((start, end))
-    return spans
+# A paragraph: a run of lines that are not blank, from the start of its first line to the end of its
+# last. The possessive quantifiers and the line-start anchor keep it linear on any input.
+_PARAGRAPH_RE = re.compile(r"^([^\S\n]*+)\S[^\n]*+(?:\n[^\S\n]*+\S[^\n]*+)*+", re.M)
 
 
 def segment_document(doc: Document, cfg: SegmentConfig) -> None:
     paras = []
-    for i, (a, b) in enumerate(paragraph_spans(doc.text)):
-        raw = doc.text[a:b]
-        lead = len(raw) - len(raw.lstrip())
-        text = raw.strip()
-        p = Paragraph(idx=i, start=a + lead, text=text)
-        p.sentences = [Sentence(s, e) for s, e in split_sentences(text, doc.lang, cfg.splitter)]
-        paras.append(p)
+    text, lang, splitter = doc.text, doc.lang, cfg.splitter
+    for i, m in enumerate(_PARAGRAPH_RE.finditer(text)):
+        body = m.group().strip()
+        paras.append(Paragraph(i, m.end(1), body, _sentences(body, lang, splitter)))
     doc.paragraphs = paras
 
 

@@ -1,8 +1,11 @@
 """Truncation and byline rules on real sentences, several languages."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import BylineConfig, SegmentConfig, TruncatedConfig
-from pipeline.filters import BylineFilter, TruncatedFilter
+from pipeline.filters import (
+    _COMPANY_SUFFIXES, _SUFFIX_AFTER_NAME, MAY_END, NEEDS_CONTINUATION, BylineFilter, TruncatedFilter, _may_be_abbreviation)
 from pipeline.model import Document
 from pipeline.segment import segment_document
 
@@ -102,3 +105,18 @@ def test_filter_counts_by_rule():
 def test_rules_can_be_switched_off():
     f = TruncatedFilter(TruncatedConfig(check_abbreviation_end=False))
     assert judge("Trump's comments on the state of U.S.", flt=f) == []
+
+
+_LAST_WORDS = sorted(set().union(*NEEDS_CONTINUATION.values(), MAY_END, _COMPANY_SUFFIXES, _SUFFIX_AFTER_NAME))
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=st.lists(st.one_of(
+           st.sampled_from(_LAST_WORDS), st.sampled_from(_LAST_WORDS).map(str.upper),
+           st.sampled_from(_LAST_WORDS).map(lambda w: "(“" + w.capitalize()), st.sampled_from(["U.S.", "E.U.", "D.C."]),
+           st.text(alphabet="aAzZ.é“(«' 0", min_size=1, max_size=8)), min_size=1, max_size=5),
+       lang=st.sampled_from(sorted(NEEDS_CONTINUATION) + ["zh"]))
+def test_the_cheap_look_never_hides_an_abbreviation_cut(words, lang):
+    core = " ".join(words).strip()
+    if core.endswith(".") and TruncatedFilter._abbreviation_cut(core.split(), lang):
+        assert _may_be_abbreviation(core)

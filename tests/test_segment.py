@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import SegmentConfig
 from pipeline.model import Document
@@ -62,3 +64,39 @@ def test_paragraph_offsets():
     for p in d.paragraphs:
         assert text[p.start:p.start + len(p.text)] == p.text
     assert len(d.paragraphs[1].sentences) == 2
+
+
+def _runs_of_non_blank_lines(text):
+    """The definition of a paragraph, spelled out line by line."""
+    spans, pos, start, end = [], 0, -1, -1
+    for line in text.split("\n"):
+        if line.strip():
+            if start < 0:
+                start = pos
+            end = pos + len(line)
+        elif start >= 0:
+            spans.append((start, end))
+            start = -1
+        pos += len(line) + 1
+    if start >= 0:
+        spans.append((start, end))
+    return spans
+
+
+_pieces = st.one_of(st.text(max_size=40), st.sampled_from(
+    ["\n", "\n\n", " \n \n", "\t", "\u00a0", "\u2028", "\r", "\x0b", "\x85", "One. Two.", "Mr. Smith went.", "  x  "]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(_pieces, max_size=12).map("".join), splitter=st.sampled_from(["sentencex", "regex"]))
+def test_paragraphs_are_the_runs_of_non_blank_lines_and_sentences_cover_them(text, splitter):
+    d = Document("d", text, "s", (0, 0), "{}", lang="en")
+    segment_document(d, SegmentConfig(splitter=splitter))
+    spans = _runs_of_non_blank_lines(text)
+    assert len(d.paragraphs) == len(spans)
+    for i, (p, (a, b)) in enumerate(zip(d.paragraphs, spans)):
+        raw = text[a:b]
+        assert (p.idx, p.text, p.start) == (i, raw.strip(), a + len(raw) - len(raw.lstrip()))
+        assert p.sentences and p.sentences[0].start == 0 and p.sentences[-1].end == len(p.text)
+        assert all(x.end == y.start for x, y in zip(p.sentences, p.sentences[1:]))
+        assert [(s.start, s.end) for s in p.sentences] == split_sentences(p.text, "en", splitter)
