@@ -69,8 +69,38 @@ def _no_cycle_collection():
             gc.enable()
 
 
+_ALLOCATOR_TUNED = False
+
+
+def tune_allocator() -> None:
+    """Let glibc's malloc keep freed memory instead of handing it back to the kernel at once.
+
+    By default it returns the top of its heap as soon as 128 KB there are free, and maps every
+    block over 128 KB on its own, so a shard grows and shrinks the heap thousands of times and the
+    kernel faults in and zeroes the same pages again and again: cld2 allocates and frees a large
+    buffer in every call (in a fresh process 4 brk calls and 20 us of system time per call, against
+    4 us of its own work), and a worker's first shard spent 0.4-0.6 s in the kernel against 0.1 s
+    for later ones. Keeping up to 256 MB free and mapping only blocks over 32 MB (the most glibc
+    allows) took 8-11% off phase 1's CPU with 2 workers on the 98 MB perf corpus. Once per process;
+    where there is no glibc (no ``mallopt``) nothing changes."""
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return
+    _ALLOCATOR_TUNED = True
+    import ctypes
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    mallopt(M_TRIM_THRESHOLD, 256 << 20)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20)
+
+
 def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     """Map phase 1. Returns the shard's counters and CPU seconds per stage."""
+    tune_allocator()
     with _no_cycle_collection():
         return _clean_shard(spec, cfg, work)
 
@@ -131,6 +161,7 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
 
 def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
     """Map phase 2: apply dedup decisions, write documents, ledger and the emitted keys."""
+    tune_allocator()
     with _no_cycle_collection():
         return _finish_shard(spec, cfg, work, out, run_id)
 
