@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import dedup, faults, history, read, write
 from .config import Config
 from .executors import make_executor
-from .stages import clean_shard, emitted_keys, finish_shard
+from .stages import clean_shard, emitted_keys, finish_shard, tune_allocator
 
 PIPELINE_VERSION = "0.3.0"    # part of the run id: a new version never resumes an older run's work
 OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
@@ -219,6 +219,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         dec_path = os.path.join(work, "dedup", "decisions.parquet")
         if cfg.dedup.enabled and not os.path.exists(os.path.join(work, "dedup", "done.json")):
             faults.point("barrier-start")
+            tune_allocator()       # its arrays would otherwise be faulted in afresh at every pass
             t0 = time.process_time()
             segs = history.segments(state, cfg.dedup, run_id) if state else []
             hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
