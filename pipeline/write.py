@@ -195,9 +195,11 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
             live.append(True)
             kept, routed = [], defaultdict(list)
             for p in doc.paragraphs:
-                gone = [si for si, s in enumerate(p.sentences) if s.reason]
+                sents = p.sentences
+                gone = [si for si, s in enumerate(sents) if s.reason]
+                # p.remaining_text(), from what was just found
+                t = "".join(p.text[s.start:s.end] for s in sents if not s.reason).strip() if gone else p.text
                 if p.reason is not None:
-                    t = p.remaining_text()
                     if t:
                         row(k, doc, t, p.reason, p.detail, p.idx, None, p.start, p.start + len(p.text), p.idx, 0)
                 # sentences removed before the paragraph was dropped keep their own rows
@@ -211,14 +213,12 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
                         continue
                     start = p.start + s.start
                     row(k, doc, text, s.reason, s.detail, p.idx, si, start, start + len(text), p.idx, si + 1)
-                if p.reason is None:
-                    t = p.remaining_text()
-                    if t:
-                        kept.append((p, t))
-                        kt.append(t)
-                        ki.append(p.idx)
-                        ks.append(p.start)
-                        ke.append(p.start + len(p.text))
+                if p.reason is None and t:
+                    kept.append((p, t))
+                    kt.append(t)
+                    ki.append(p.idx)
+                    ks.append(p.start)
+                    ke.append(p.start + len(p.text))
             kept_all.append(kept)
             kn.append(len(kept))
             if not doc.paragraphs:
@@ -380,7 +380,7 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
     lang_of = np.array(langs, dtype=object)
     for lang in sorted(set(lang_of[out].tolist()) | set(r_langs)):
         main = np.flatnonzero(out & (lang_of == lang))
-        sel = docs.take(pa.array(main))
+        sel = docs.select(["doc_id", "lang_score", "source", "metadata"]).take(pa.array(main))
         cols = {"ord": pa.array(main.astype(np.int32)), "doc_id": sel.column("doc_id"),
                 "lang_score": sel.column("lang_score"), "text": joined.take(pa.array(main)),
                 "source": sel.column("source"), "metadata": sel.column("metadata")}
