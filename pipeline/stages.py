@@ -24,6 +24,7 @@ from .config import Config
 from .model import Document
 from .read import ShardReader, ShardSpec
 
+
 def _peak_rss_mb() -> float:
     """Peak resident memory of this process so far (the worker's, or the driver's with one worker)."""
     import resource

@@ -5,7 +5,14 @@ from hypothesis import strategies as st
 
 from pipeline.config import BylineConfig, SegmentConfig, TruncatedConfig
 from pipeline.filters import (
-    _COMPANY_SUFFIXES, _SUFFIX_AFTER_NAME, MAY_END, NEEDS_CONTINUATION, BylineFilter, TruncatedFilter, _may_be_abbreviation)
+    _COMPANY_SUFFIXES,
+    _SUFFIX_AFTER_NAME,
+    MAY_END,
+    NEEDS_CONTINUATION,
+    BylineFilter,
+    TruncatedFilter,
+    _may_be_abbreviation,
+)
 from pipeline.model import Document
 from pipeline.segment import segment_document
 
