@@ -7,7 +7,7 @@ it also runs the datatrove peer on the first --peer-mb MB of the same input (it 
 and prints the ratio of MB/s per core against our 1-worker run.
 
     python scripts/bench.py [--docs 20000] [--workers 1] [--peer /tmp/peer-venv/bin/python] [--peer-mb 5]
-                            [--scale 10] [--repeat 3]
+                            [--scale 10 [--scale-workers 1 2]] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared")
@@ -120,12 +119,14 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each worker count this many times, in turn, and report the medians")
     ap.add_argument("--scale", type=int, default=1,
-                    help="also run the last worker count on a corpus this many times larger (scaling check)")
+                    help="also run on a corpus this many times larger (scaling check)")
+    ap.add_argument("--scale-workers", type=int, nargs="+", default=None,
+                    help="worker counts of the larger runs, in turn (default: the last of --workers)")
     args = ap.parse_args()
     corpus = build_corpus(args.docs, os.path.join(args.dir, f"corpus-{args.docs}"))
     mb = os.path.getsize(corpus) / 1e6
     print(f"corpus: {corpus} ({mb:.1f} MB, {args.docs} documents)")
-    base, rates = None, {}
+    base, rates, last_wall = None, {}, {}
     # With --repeat N the worker counts run in turn N times (so that a slow spell of the machine
     # hits all of them) and each figure is the median of its N runs.
     runs: dict[int, list[dict]] = {w: [] for w in args.workers}
@@ -137,6 +138,7 @@ def main() -> int:
         t = r["stats"]["timing"]
         cpu = t["cpu_seconds_total"]
         base = base or r["wall"]
+        last_wall[w] = r["wall"]
         rates[w] = mb / cpu
         walls = ", ".join(f"{x['wall']:.1f}" for x in runs[w])
         spread = f" (runs: {walls} s)" if args.repeat > 1 else ""
@@ -144,20 +146,24 @@ def main() -> int:
               f"{r['command_cpu']:.1f} s: {mb / r['command_cpu']:.2f} MB/s per core), wall {r['wall']:.1f} s{spread} "
               f"(speed-up {base / r['wall']:.2f}x), peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
               f"of a worker {r['task_rss_mb']:.0f} MB")
-        last = r
         shares = ", ".join(f"{k} {v / cpu:.0%}" for k, v in sorted(t["cpu_seconds"].items(), key=lambda x: -x[1]))
         print(f"  CPU share per stage: {shares}")
     if args.scale > 1:
         big = build_corpus(args.docs * args.scale, os.path.join(args.dir, f"corpus-{args.docs * args.scale}"))
         big_mb = os.path.getsize(big) / 1e6
-        w = args.workers[-1]
-        r = run_ours(big, w, os.path.join(args.dir, f"out-scale-{w}"))
-        cpu = r["stats"]["timing"]["cpu_seconds_total"]
-        size, time_ = big_mb / mb, r["wall"] / last["wall"]
-        print(f"scale x{args.scale} ({big_mb:.1f} MB, {args.docs * args.scale} documents, {w} workers): "
-              f"{big_mb / cpu:.2f} MB/s per core (whole command {big_mb / r['command_cpu']:.2f}), wall {r['wall']:.1f} s; input {size:.2f}x, wall {time_:.2f}x "
-              f"(time per MB {time_ / size:.2f}x); peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
-              f"of a worker {r['task_rss_mb']:.0f} MB")
+        walls = {}
+        for w in args.scale_workers or [args.workers[-1]]:
+            r = run_ours(big, w, os.path.join(args.dir, f"out-scale-{w}"))
+            cpu = r["stats"]["timing"]["cpu_seconds_total"]
+            walls[w] = r["wall"]
+            size = big_mb / mb
+            small = f"; input {size:.2f}x, wall {r['wall'] / last_wall[w]:.2f}x the {mb:.1f} MB run " \
+                    f"(time per MB {r['wall'] / last_wall[w] / size:.2f}x)" if w in last_wall else ""
+            speedup = f"; {walls[min(walls)] / r['wall']:.2f}x the {min(walls)}-worker run" if len(walls) > 1 else ""
+            print(f"scale x{args.scale} ({big_mb:.1f} MB, {args.docs * args.scale} documents, {w} workers): "
+                  f"{big_mb / cpu:.2f} MB/s per core (whole command {big_mb / r['command_cpu']:.2f}), wall "
+                  f"{r['wall']:.1f} s{small}{speedup}; peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
+                  f"of a worker {r['task_rss_mb']:.0f} MB")
     peer_script = os.path.join(SHARED, "bench", "datatrove_run_baseline.py")
     if os.path.exists(args.peer) and os.path.exists(peer_script):
         sample, n, size = os.path.join(args.dir, f"peer-sample-{args.docs}-{args.peer_mb:g}mb.jsonl"), 0, 0
