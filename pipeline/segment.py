@@ -66,13 +66,25 @@ def split_sentences(text: str, lang: str, splitter: str = "sentencex") -> list[t
     return [(s.start, s.end) for s in _sentences(text, lang, splitter)]
 
 
+def _sentencex(lang: str, line: str) -> list[str]:
+    """sentencex's pieces of a line; the regular-expression splitter's where sentencex fails.
+    (sentencex 1.x panics, a BaseException, when a capital letter, a multi-byte space and a
+    full stop meet: "Hello A\u00a0. B world".)"""
+    import sentencex
+    try:
+        return sentencex.segment(lang, line)
+    except BaseException as e:                  # noqa: BLE001  (Rust panics are BaseExceptions)
+        if type(e).__name__ != "PanicException":
+            raise
+        return _regex_split(line)
+
+
 def _sentences(text: str, lang: str, splitter: str) -> list[Sentence]:
     if not text:
         return []
     first = None                            # sentencex's pieces of a one-line text
     if splitter == "sentencex":
-        import sentencex
-        segment, sx_lang = sentencex.segment, _sentencex_lang(lang)
+        segment, sx_lang = _sentencex, _sentencex_lang(lang)
         if "\n" not in text and text.strip():  # most paragraphs are one line
             first = segment(sx_lang, text)
             if len(first) == 1:             # and one sentence

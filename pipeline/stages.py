@@ -76,14 +76,15 @@ _ALLOCATOR_TUNED = False
 def tune_allocator() -> None:
     """Let glibc's malloc keep freed memory instead of handing it back to the kernel at once.
 
-    By default it returns the top of its heap as soon as 128 KB there are free, and maps every
-    block over 128 KB on its own, so a shard grows and shrinks the heap thousands of times and the
-    kernel faults in and zeroes the same pages again and again: cld2 allocates and frees a large
-    buffer in every call (in a fresh process 4 brk calls and 20 us of system time per call, against
-    4 us of its own work), and a worker's first shard spent 0.4-0.6 s in the kernel against 0.1 s
-    for later ones. Keeping up to 256 MB free and mapping only blocks over 32 MB (the most glibc
-    allows) took 8-11% off phase 1's CPU with 2 workers on the 98 MB perf corpus. Once per process;
-    where there is no glibc (no ``mallopt``) nothing changes."""
+    By default it returns the top of its heap as soon as 128 KB there are free, and maps blocks
+    over 128 KB on their own (a threshold it raises as it sees larger blocks freed, up to 32 MB), so
+    the heap grows and shrinks again and again and the kernel faults in and zeroes the same pages
+    each time: cld2 allocates and frees a large buffer in every call (in a fresh process 4 brk calls
+    and 20 us of system time per call, against 4 us of its own work), and a worker's first shard
+    spent 0.4-0.6 s in the kernel against 0.1 s for later ones. Keeping up to 256 MB free and
+    mapping only blocks over 32 MB from the start took 8-11% off phase 1's CPU with 2 workers on the
+    98 MB perf corpus. The setting is the process's: a program that calls ``runner.run`` keeps it.
+    Once per process; where there is no glibc (no ``mallopt``) nothing changes."""
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:
         return

@@ -128,8 +128,9 @@ HANDOFF_DOCS = pa.schema([
     ("lang_score", pa.float32()), ("file", pa.int32()), ("pos", pa.int64()),
     ("text", pa.string()),                  # the repaired text (the ledger row of a dropped document)
     ("live", pa.bool_()),                   # not removed by phase 1
-    ("has_paragraphs", pa.bool_()),
-    ("kept", pa.list_(pa.string())), ("kept_idx", pa.list_(pa.int32())),
+    ("n_paragraphs", pa.int32()),
+    # large strings: a shard's kept text may pass 2 GB, a plain string array's limit
+    ("kept", pa.list_(pa.large_string())), ("kept_idx", pa.list_(pa.int32())),
     ("kept_start", pa.list_(pa.int64())), ("kept_end", pa.list_(pa.int64())),
 ])
 HANDOFF_LEDGER = pa.schema([f for f in LEDGER_SCHEMA if f.name != "run_id"] + [
@@ -152,6 +153,8 @@ class Handoff:
         write_table(self.ledger, base + ".ledger.parquet", "lz4")
         if self.routed.num_rows:
             write_table(self.routed, base + ".routed.parquet", "lz4")
+        elif os.path.exists(base + ".routed.parquet"):      # an interrupted attempt's, of another config
+            os.remove(base + ".routed.parquet")
         write_table(self.docs, base + ".docs.parquet", "lz4")
 
     @staticmethod
@@ -165,7 +168,7 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
     """Phase 1's result for phase 2 (see above)."""
     led: dict[str, list] = {f.name: [] for f in HANDOFF_LEDGER}
     rt: dict[str, list] = {f.name: [] for f in HANDOFF_ROUTED}
-    live, has_paras, kept_all = [], [], []
+    live, n_paras, kept_all = [], [], []
     kt, ki, ks, ke, kn = [], [], [], [], []
 
     def row(k, doc, text, reason, detail, para, sent, start, end, k1, k2):
@@ -185,7 +188,7 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
         led["k2"].append(k2)
 
     for k, doc in enumerate(docs):
-        has_paras.append(bool(doc.paragraphs))
+        n_paras.append(len(doc.paragraphs))
         if doc.reason is not None:
             row(k, doc, doc.text, doc.reason, doc.detail, None, None, 0, len(doc.text), _DOC_ROW, 0)
             live.append(False)
@@ -242,8 +245,8 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
         "metadata": [d.metadata for d in docs], "lang": [d.lang for d in docs],
         "lang_score": [d.lang_score for d in docs], "file": [d.order[0] for d in docs],
         "pos": [d.order[1] for d in docs], "text": [d.text for d in docs], "live": live,
-        "has_paragraphs": has_paras,
-        "kept": pa.ListArray.from_arrays(offsets, pa.array(kt, pa.string())),
+        "n_paragraphs": n_paras,
+        "kept": pa.ListArray.from_arrays(offsets, pa.array(kt, pa.large_string())),
         "kept_idx": pa.ListArray.from_arrays(offsets, pa.array(ki, pa.int32())),
         "kept_start": pa.ListArray.from_arrays(offsets, pa.array(ks, pa.int64())),
         "kept_end": pa.ListArray.from_arrays(offsets, pa.array(ke, pa.int64())),
@@ -267,6 +270,36 @@ def _np(col) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False)
 
 
+def _large(table: pa.Table) -> pa.Table:
+    """The table with large strings (64-bit offsets): phase 2 joins, takes and concatenates text,
+    and a shard's text may pass the 2 GB of a plain string array."""
+    fields = [pa.field(f.name, pa.large_string()) if f.type == pa.string() else
+              pa.field(f.name, pa.list_(pa.large_string())) if f.type == pa.list_(pa.string()) else f
+              for f in table.schema]
+    return table.cast(pa.schema(fields))
+
+
+_CHUNK_BYTES = 1 << 30
+
+
+def _strings(col) -> pa.ChunkedArray:
+    """A large-string column back as plain strings, in chunks of at most ~1 GB (Parquet files are
+    written the same whatever the chunks)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if arr.type != pa.large_string():
+        return pa.chunked_array([arr])
+    if arr.nbytes <= _CHUNK_BYTES:
+        return pa.chunked_array([arr.cast(pa.string())], pa.string())
+    ends = np.cumsum(_np(pc.binary_length(arr).fill_null(0)))     # bytes up to the end of each row
+    chunks, start = [], 0
+    while start < len(arr):
+        before = int(ends[start - 1]) if start else 0
+        end = max(start + 1, int(np.searchsorted(ends, before + _CHUNK_BYTES, "right")))
+        chunks.append(arr.slice(start, end - start).cast(pa.string()))
+        start = end
+    return pa.chunked_array(chunks, pa.string())
+
+
 def _flat(col, dtype) -> np.ndarray:
     """The values of a list column, all rows' in a row."""
     values = col.combine_chunks().flatten()
@@ -277,7 +310,7 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
     """(documents per language, ledger, counts) of one shard, in input order: the hand-off with the
     barrier's decisions applied (a dropped document keeps only its own row and its rows from
     reading; a dropped paragraph gets its row before those of its removed sentences)."""
-    docs = h.docs
+    docs, led, routed = _large(h.docs), _large(h.ledger), _large(h.routed)
     n = docs.num_rows
     counts: Counter = Counter()
     langs = docs.column("lang").to_pylist()
@@ -291,6 +324,7 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
         counts[f"inlang-docs-{lang}"] += len(ks)
         counts[f"inlang-chars-{lang}"] += int(in_chars[ks].sum())
     live = _np(docs.column("live"))
+    n_paras = _np(docs.column("n_paragraphs"))
     kept = docs.column("kept").combine_chunks()
     per_doc = np.diff(kept.offsets.to_numpy())
     flat_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
@@ -309,6 +343,9 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
             if para < 0:
                 doc_drop[k] = (reason, detail)
                 continue
+            if para >= n_paras[k]:
+                raise ValueError(f"the dedup decisions name paragraph {para} of document {k} of this shard, "
+                                 f"which has {n_paras[k]}: the work folder does not belong to this run")
             j = int(np.searchsorted(flat_key, k * (1 << 31) + para))
             if j < len(flat_key) and flat_key[j] == k * (1 << 31) + para:
                 para_drop.setdefault(j, (reason, detail))
@@ -337,14 +374,13 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
             new["ord"].append(k)
             new["k1"].append(k1)
             new["k2"].append(0)
-    led = h.ledger
     if doc_drop:
         gone = np.zeros(n, bool)
         gone[list(doc_drop)] = True
         ords, k1 = _np(led.column("ord")), _np(led.column("k1"))
         led = led.filter(pa.array(~(gone[ords] & (k1 != _EXTRA))))
     if new["ord"]:
-        led = pa.concat_tables([led, pa.Table.from_pydict(new, schema=HANDOFF_LEDGER)])
+        led = pa.concat_tables([led, _large(pa.Table.from_pydict(new, schema=HANDOFF_LEDGER))])
         order = np.lexsort((_np(led.column("k2")), _np(led.column("k1")), _np(led.column("ord"))))
         led = led.take(pa.array(order))
     led_langs = led.column("lang").to_pylist()
@@ -354,7 +390,7 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
         counts[f"ledger-{reason}-{lang}"] += 1
         counts[f"ledger-chars-{reason}"] += chars
     ledger = pa.Table.from_arrays(
-        [led.column(f.name).combine_chunks() for f in LEDGER_SCHEMA if f.name != "run_id"] +
+        [_strings(led.column(f.name)) for f in LEDGER_SCHEMA if f.name != "run_id"] +
         [pa.array([run_id] * led.num_rows, pa.string())], schema=LEDGER_SCHEMA) if led.num_rows else \
         LEDGER_SCHEMA.empty_table()
     # Documents: the kept paragraphs that no decision dropped, joined by a blank line.
@@ -366,13 +402,14 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
         dropped[list(doc_drop)] = True
     remaining = np.bincount(flat_doc[keep], minlength=n) if len(flat_doc) else np.zeros(n, np.int64)
     out = live & ~dropped & (remaining > 0)
-    counts["out-docs-emptied"] += int((live & ~dropped & (remaining == 0) & _np(docs.column("has_paragraphs"))).sum())
+    emptied = int((live & ~dropped & (remaining == 0) & (n_paras > 0)).sum())
+    if emptied:
+        counts["out-docs-emptied"] += emptied
     values = kept.flatten()
     if para_drop:
         values = values.filter(pa.array(keep))
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.r_[0, np.cumsum(remaining)].astype(np.int32)), values),
-                            "\n\n")
-    routed = h.routed
+                            pa.scalar("\n\n", pa.large_string()))
     if routed.num_rows and doc_drop:
         routed = routed.filter(pa.array(~dropped[_np(routed.column("ord"))]))
     r_langs = routed.column("lang").to_pylist()
@@ -391,11 +428,11 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
             part = part.take(pa.array(np.argsort(_np(part.column("ord")), kind="stable")))
         m = part.num_rows
         tables[lang] = pa.Table.from_arrays([
-            part.column("doc_id").combine_chunks(),
+            _strings(part.column("doc_id")),
             pa.DictionaryArray.from_arrays(pa.array(np.zeros(m, np.int32)), pa.array([lang], pa.string())),
-            part.column("lang_score").combine_chunks(), part.column("text").combine_chunks(),
-            part.column("source").combine_chunks(), pa.array([run_id] * m, pa.string()),
-            part.column("metadata").combine_chunks()], schema=DOCS_SCHEMA)
+            part.column("lang_score").combine_chunks(), _strings(part.column("text")),
+            _strings(part.column("source")), pa.array([run_id] * m, pa.string()),
+            _strings(part.column("metadata"))], schema=DOCS_SCHEMA)
         counts[f"out-docs-{lang}"] += m
         counts[f"out-chars-{lang}"] += int(pc.sum(pc.utf8_length(tables[lang].column("text"))).as_py() or 0)
     return tables, ledger, counts

@@ -160,3 +160,35 @@ def test_columns_give_what_the_walk_over_documents_gives(tmp_path, case, routing
         rows = [r for r in ledger.to_pylist() if r["doc_id"] == "d0"]
         assert [(r["reason"], r["para_idx"]) for r in rows][:2] == [("duplicate_near", 1), ("foreign_language", 1)] \
             or routing == "partition"
+
+
+def test_text_past_a_string_arrays_limit_is_cut_into_chunks(tmp_path, monkeypatch):
+    """A shard's kept or removed text may pass the 2 GB a plain string array holds: phase 2 works in
+    large strings and hands plain strings back in chunks (here of 200 bytes instead of 1 GB)."""
+    monkeypatch.setattr(write, "_CHUNK_BYTES", 200)
+    decisions = _decisions(CASES["removed paragraph, removed document, unknown document"])
+    h = write.handoff(_docs(), "ledger")
+    tables, ledger, counts = write.build_tables(h, decisions, "run")
+    ref_tables, ref_ledger, ref_counts = reference(_docs(), decisions, "run", "ledger")
+    assert ledger.column("text").num_chunks > 1 and tables["en"].column("text").num_chunks > 1
+    assert ledger.to_pylist() == ref_ledger.to_pylist() and +counts == +ref_counts
+    assert {k: t.to_pylist() for k, t in tables.items()} == {k: t.to_pylist() for k, t in ref_tables.items()}
+    path = tmp_path / "l.parquet"
+    write.write_table(ledger, str(path))
+    assert write.read_table(str(path)).to_pylist() == ref_ledger.to_pylist()
+
+
+def test_a_decision_for_a_paragraph_the_document_lacks_stops_the_shard():
+    """Decisions from another run's work folder must not be half applied."""
+    h = write.handoff(_docs(), "ledger")
+    with pytest.raises(ValueError, match="paragraph 9 of document 4"):
+        write.build_tables(h, _decisions([(0, 40, 9, "duplicate_exact", "{}")]), "run")
+
+
+def test_an_earlier_attempts_routed_rows_are_not_read(tmp_path):
+    base = str(tmp_path / "00000")
+    write.handoff(_docs(), "partition").write(base)
+    assert (tmp_path / "00000.routed.parquet").exists()
+    write.handoff(_docs(), "ledger").write(base)
+    assert not (tmp_path / "00000.routed.parquet").exists()
+    assert write.Handoff.read(base).routed.num_rows == 0

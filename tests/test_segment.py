@@ -100,3 +100,13 @@ def test_paragraphs_are_the_runs_of_non_blank_lines_and_sentences_cover_them(tex
         assert p.sentences and p.sentences[0].start == 0 and p.sentences[-1].end == len(p.text)
         assert all(x.end == y.start for x, y in zip(p.sentences, p.sentences[1:]))
         assert [(s.start, s.end) for s in p.sentences] == split_sentences(p.text, "en", splitter)
+
+
+@pytest.mark.parametrize("text", ["Hello A\u00a0. B world", "Bonjour M. A\u00a0. Dupont est là. Il parle.",
+                                  "The court heard from J\u3000. Smith on Monday. He denied it."])
+def test_a_line_sentencex_cannot_split_is_split_by_the_expression(text):
+    """sentencex 1.x panics on a capital letter, a multi-byte space and a full stop; the run must
+    not stop there: the regular-expression splitter splits that line."""
+    spans = split_sentences(text, "en")
+    assert "".join(text[a:b] for a, b in spans) == text
+    assert len(spans) >= 2
