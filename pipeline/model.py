@@ -51,7 +51,7 @@ class Paragraph:
 
     def remaining_text(self) -> str:
         """The paragraph without its removed sentences (ignores a whole-paragraph removal)."""
-        for s in self.sentences:        # (a loop, not any(): called for every paragraph, twice)
+        for s in self.sentences:        # (a loop, not any(): it ends at the first removed one)
             if s.reason:
                 return "".join(self.text[s.start:s.end] for s in self.sentences if not s.reason).strip()
         return self.text

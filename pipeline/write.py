@@ -164,6 +164,15 @@ class Handoff:
                        read_table(routed) if os.path.exists(routed) else HANDOFF_ROUTED.empty_table(), [])
 
 
+def _ledger_row(cols: dict, doc_id, source, lang, text, reason, detail, para, sent, start, end, k, k1, k2) -> None:
+    """One row of a hand-off ledger table (``HANDOFF_LEDGER``), appended to its column lists."""
+    for name, value in (("doc_id", doc_id), ("text", text), ("reason", reason), ("detail", detail or "{}"),
+                        ("stage", STAGE_OF_REASON.get(reason, "other")), ("para_idx", para), ("sent_idx", sent),
+                        ("char_start", start), ("char_end", end), ("source", source), ("lang", lang),
+                        ("ord", k), ("k1", k1), ("k2", k2)):
+        cols[name].append(value)
+
+
 def handoff(docs: list[Document], routing: str) -> Handoff:
     """Phase 1's result for phase 2 (see above)."""
     led: dict[str, list] = {f.name: [] for f in HANDOFF_LEDGER}
@@ -172,20 +181,7 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
     kt, ki, ks, ke, kn = [], [], [], [], []
 
     def row(k, doc, text, reason, detail, para, sent, start, end, k1, k2):
-        led["doc_id"].append(doc.doc_id)
-        led["text"].append(text)
-        led["reason"].append(reason)
-        led["detail"].append(detail or "{}")
-        led["stage"].append(STAGE_OF_REASON.get(reason, "other"))
-        led["para_idx"].append(para)
-        led["sent_idx"].append(sent)
-        led["char_start"].append(start)
-        led["char_end"].append(end)
-        led["source"].append(doc.source)
-        led["lang"].append(doc.lang)
-        led["ord"].append(k)
-        led["k1"].append(k1)
-        led["k2"].append(k2)
+        _ledger_row(led, doc.doc_id, doc.source, doc.lang, text, reason, detail, para, sent, start, end, k, k1, k2)
 
     for k, doc in enumerate(docs):
         n_paras.append(len(doc.paragraphs))
@@ -360,20 +356,8 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
                   int(starts[j]), int(ends[j]))
                  for j, (r, dt) in para_drop.items() if int(flat_doc[j]) not in doc_drop]
         for k, k1, text, reason, detail, para, start, end in rows:
-            new["doc_id"].append(doc_ids[k].as_py())
-            new["text"].append(text)
-            new["reason"].append(reason)
-            new["detail"].append(detail or "{}")
-            new["stage"].append(STAGE_OF_REASON.get(reason, "other"))
-            new["para_idx"].append(para)
-            new["sent_idx"].append(None)
-            new["char_start"].append(start)
-            new["char_end"].append(end)
-            new["source"].append(sources[k].as_py())
-            new["lang"].append(langs[k])
-            new["ord"].append(k)
-            new["k1"].append(k1)
-            new["k2"].append(0)
+            _ledger_row(new, doc_ids[k].as_py(), sources[k].as_py(), langs[k], text, reason, detail, para, None,
+                        start, end, k, k1, 0)
     if doc_drop:
         gone = np.zeros(n, bool)
         gone[list(doc_drop)] = True
