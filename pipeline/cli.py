@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--executor", choices=["local", "ray"], help="executor (executor.name)")
     r.add_argument("--quiet", action="store_true", help="print only errors")
     r.add_argument("--verbose", action="store_true", help="a line per shard, also on a terminal")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. dedup.keep=longest (after the options above)")
     w = sub.add_parser("why", help="explain what happened to a document: kept text and ledger rows")
     w.add_argument("doc_id")
     w.add_argument("output", help="output folder of a run")
@@ -111,15 +113,20 @@ def _report(args) -> int:
     return 0
 
 
-def _config(args) -> int:
+def _overrides(pairs: list[str]) -> dict:
     import yaml
     overrides = {}
-    for kv in args.set:
+    for kv in pairs:
         if "=" not in kv:
             raise config_mod.ConfigError(f"config: --set needs KEY=VALUE, got {kv!r}")
         k, v = kv.split("=", 1)
-        overrides[k] = yaml.safe_load(v)
-    cfg = config_mod.load(args.config, overrides)
+        overrides[k.strip()] = yaml.safe_load(v)
+    return overrides
+
+
+def _config(args) -> int:
+    import yaml
+    cfg = config_mod.load(args.config, _overrides(args.set))
     print(yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True), end="")
     return 0
 
@@ -160,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     from .progress import Progress
     progress = Progress("quiet" if args.quiet else "verbose" if args.verbose else "auto")
     try:
+        overrides.update(_overrides(args.set))
         cfg = config_mod.load(args.config, overrides)
     except config_mod.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)

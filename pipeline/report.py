@@ -16,6 +16,15 @@ _COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
            "#9c755f", "#bab0ac"]
 
 
+def _phase_walls(t: dict) -> str:
+    """Where the wall time went: start-up, the two map phases and the barrier between them."""
+    m = t.get("phase_marks")
+    if not m or len(m) < 4:
+        return ""
+    return (f" (start {m['phase1_start']:.2f} s, clean {m['phase1_end'] - m['phase1_start']:.2f} s, "
+            f"dedup barrier {m['phase2_start'] - m['phase1_end']:.2f} s, write {m['phase2_end'] - m['phase2_start']:.2f} s)")
+
+
 def render_markdown(stats: dict, run_id: str) -> str:
     d, led, t = stats["documents"], stats["ledger"], stats["timing"]
     lines = [f"# Cleaning report, run {run_id}", "",
@@ -35,7 +44,7 @@ def render_markdown(stats: dict, run_id: str) -> str:
     lines += ["", "## CPU seconds per stage", "", "| stage | CPU s |", "|---|---:|"]
     lines += [f"| {k} | {v:.3f} |" for k, v in t["cpu_seconds"].items()]
     lines += ["", f"Total {t['cpu_seconds_total']:.2f} CPU s ({t['cpu_seconds_per_mb']:.3f} CPU s per MB of input), "
-              f"wall {t['wall_seconds']:.2f} s.", "",
+              f"wall {t['wall_seconds']:.2f} s{_phase_walls(t)}.", "",
               "Why a span was removed: see `ledger/` (columns `reason` and `detail`), or "
               "`python -m pipeline why DOC_ID OUT`.", ""]
     return "\n".join(lines)
@@ -117,7 +126,7 @@ def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dic
                                                                              key=lambda x: -x[1])],
                        ["CPU s"], " s"))
     parts.append(f"<p>Total {t['cpu_seconds_total']:.2f} CPU s ({t['cpu_seconds_per_mb']:.3f} CPU s per MB), "
-                 f"wall {t['wall_seconds']:.2f} s.</p>")
+                 f"wall {t['wall_seconds']:.2f} s{html.escape(_phase_walls(t))}.</p>")
     # rules
     if stats["stages"]:
         parts.append("<h2>Rules that fired</h2>" + _table(["counter", "count"], sorted(stats["stages"].items())))

@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import dedup, faults, history, read, write
 from .config import Config
 from .executors import make_executor
-from .stages import clean_shard, emitted_keys, finish_shard, tune_allocator
+from .stages import clean_shard, emitted_keys, finish_shard, no_huge_pages, tune_allocator
 
 PIPELINE_VERSION = "0.3.1"    # part of the run id: a new version never resumes an older run's work
 OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
@@ -212,7 +212,9 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         if todo:
             log(f"clean: {len(todo)} shard(s) with {ex.workers} worker(s)")
         warm = _Warmup(dedup.warm_up) if todo and cfg.dedup.enabled and ex.workers > 1 else None
+        marks = {"phase1_start": time.time() - wall0}
         _map(ex, clean_shard, [(s, cfg, work) for s in todo], progress, "clean")
+        marks["phase1_end"] = time.time() - wall0
         warm_cpu = warm.join() if warm else 0.0
         stage1 = [_read_json(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")) for s in shards]
         # Barrier -------------------------------------------------------------------
@@ -226,8 +228,9 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             segs += [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
                      for s in shards]
             barrier_stats: dict = {}
-            decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
-                                      stats=barrier_stats)
+            with no_huge_pages():
+                decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                                          stats=barrier_stats)
             write.write_table(decisions, dec_path, "zstd")
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
@@ -236,8 +239,10 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
+        marks["phase2_start"] = time.time() - wall0
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))]
         _map(ex, finish_shard, [(s, cfg, work, out, run_id) for s in todo], progress, "write")
+        marks["phase2_end"] = time.time() - wall0
         final = [_read_json(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")) for s in shards]
     finally:
         ex.close()
@@ -256,6 +261,9 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     cpu["dedup"] += barrier["cpu"]
     stats = _stats(counts, cpu, total_bytes, len(files), len(shards), time.time() - wall0, barrier)
     stats["timing"]["peak_rss_mb_per_task"] = max([r.get("rss_mb", 0.0) for r in stage1 + final] or [0.0])
+    # Wall seconds from the start of the run (after the command's imports) to each phase's start
+    # and end: what lies between phase 1's end and phase 2's start is the barrier.
+    stats["timing"]["phase_marks"] = {k: round(v, 3) for k, v in marks.items()}
     write.write_json(stats, os.path.join(out, "stats.json"))
     from .report import write_reports
     reports = write_reports(out, stats, run_id)

@@ -83,7 +83,8 @@ def tune_allocator() -> None:
     and 20 us of system time per call, against 4 us of its own work), and a worker's first shard
     spent 0.4-0.6 s in the kernel against 0.1 s for later ones. Keeping up to 256 MB free and
     mapping only blocks over 32 MB from the start took 8-11% off phase 1's CPU with 2 workers on the
-    98 MB perf corpus. The setting is the process's: a program that calls ``runner.run`` keeps it.
+    98 MB perf corpus. The settings are the process's (with Arrow's default memory pool, below):
+    a program that calls ``runner.run`` keeps them.
     Once per process; where there is no glibc (no ``mallopt``) nothing changes."""
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:
@@ -98,6 +99,34 @@ def tune_allocator() -> None:
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     mallopt(M_TRIM_THRESHOLD, 256 << 20)
     mallopt(M_MMAP_THRESHOLD, 32 << 20)
+    # Arrow's buffers from the same heap: its default pool (mimalloc) hands memory that has been
+    # free for a moment back to the kernel, so a worker's first phase-2 task, after the idle
+    # barrier, faulted its buffers in again (two shards, five runs each: 0.75 CPU s against 0.48
+    # with this pool; phase 1 unchanged).
+    import pyarrow as pa
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+@contextmanager
+def no_huge_pages():
+    """numpy asks the kernel for transparent huge pages (``madvise``) on every array of 4 MB or
+    more. Where the kernel honours such requests with a synchronous compaction (THP ``defrag`` set
+    to ``madvise``, a common default) and malloc keeps its heap (``tune_allocator``), the barrier's
+    arrays cost far more in the kernel than in numpy: on the 98 MB perf corpus, in a fresh
+    process, 0.77-1.11 CPU s (0.3-0.6 of it system time) against 0.50 without the requests. The
+    shard tasks are left as they are (they ran ~4% faster with huge pages). A no-op where numpy
+    has no such switch."""
+    try:
+        from numpy._core import multiarray
+        set_ = multiarray._set_madvise_hugepage
+    except (ImportError, AttributeError):
+        yield
+        return
+    was = set_(False)
+    try:
+        yield
+    finally:
+        set_(was)
 
 
 def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
@@ -108,6 +137,7 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
 
 
 def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
+    t_start = time.time()
     clock = _Clock()
     counts: Counter = Counter()
     docs = list(ShardReader(spec, cfg.input))
@@ -154,7 +184,7 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
         keys.write(base)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "docs": len(docs),
-              "bytes": n_bytes, "rss_mb": _peak_rss_mb()}
+              "bytes": n_bytes, "rss_mb": _peak_rss_mb(), "wall": [t_start, time.time()], "pid": os.getpid()}
     faults.point("stage1-written")
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
     faults.point("stage1-done")
@@ -169,6 +199,7 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
 
 
 def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
+    t_start = time.time()
     clock = _Clock()
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
     handoff = write.Handoff.read(base)
@@ -194,7 +225,7 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
               "docs": handoff.docs.num_rows,
               "bytes": pc.sum(pc.binary_length(handoff.docs.column("text"))).as_py() or 0,
-              "rss_mb": _peak_rss_mb()}
+              "rss_mb": _peak_rss_mb(), "wall": [t_start, time.time()], "pid": os.getpid()}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
     faults.point("finish-done")
     return result

@@ -18,6 +18,7 @@ def warm_up() -> None:
 
     from . import chars, dedup, langid, stages  # noqa: F401  (imports every stage)
 
+    stages.tune_allocator()                             # as every task does first
     dedup.warm_up()                                     # pyarrow's first call imports pandas
     for comp in ("lz4", "zstd"):                        # codecs of the work and output files
         pq.write_table(pa.table({"x": ["a"]}), io.BytesIO(), compression=comp)

@@ -1,4 +1,5 @@
 """What an operator sees: report with plots, explanations, effective config, progress, loaders."""
+import json
 import re
 import subprocess
 import sys
@@ -21,6 +22,11 @@ def test_report_html_is_self_contained_with_plots(seed_output):
     assert not re.search(r"""(src|href)=["']?https?://""", html) and "<script" not in html
     assert "foreign_language" in html and "Julie Sanders" in html      # ledger examples per reason
     assert "report.html" in (seed_output / "manifest.json").read_text()
+    # where the wall time went, phase by phase, from stats.json's marks
+    marks = json.loads((seed_output / "stats.json").read_text())["timing"]["phase_marks"]
+    assert 0 <= marks["phase1_start"] <= marks["phase1_end"] <= marks["phase2_start"] <= marks["phase2_end"]
+    assert re.search(r"start [\d.]+ s, clean [\d.]+ s, dedup barrier [\d.]+ s, write [\d.]+ s",
+                     (seed_output / "report.md").read_text(encoding="utf-8"))
 
 
 def test_why_explains_removals(seed_output):
@@ -98,3 +104,22 @@ def test_report_examples_are_evenly_spaced_across_ledger_files(tmp_path):
         step = max(1, len(mine) // 3)
         assert got[reason][0] == len(mine)
         assert [r["doc_id"] for r in got[reason][1]] == [r["doc_id"] for r in mine[::step][:3]]
+
+
+def test_run_takes_config_overrides(tmp_path):
+    """``run --set KEY=VALUE`` changes the run's config (the manifest records it); a bad key or
+    value stops the run with a message that names it, before anything is written."""
+    import json
+    cfg = str(ROOT / "configs" / "default.yaml")
+    r = subprocess.run(PY + ["run", cfg, "--input", str(DATA / "corpus.jsonl"), "--output", str(tmp_path / "o"),
+                             "--quiet", "--set", "dedup.keep=longest", "--set", "dedup.min_near_words=5"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["config"]["dedup"]["keep"] == "longest"
+    assert manifest["config"]["dedup"]["min_near_words"] == 5
+    for bad, named in (("dedup.bands=7", "dedup.bands"), ("dedup.nope=1", "dedup.nope"), ("dedup.keep", "--set")):
+        r = subprocess.run(PY + ["run", cfg, "--input", str(DATA / "corpus.jsonl"), "--output", str(tmp_path / "b"),
+                                 "--set", bad], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 2 and named in r.stderr, (bad, r.stderr)
+        assert not (tmp_path / "b").exists()
