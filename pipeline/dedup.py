@@ -529,46 +529,79 @@ class _Corpus(_BandReader):
     def __len__(self):
         return int(self.offsets[-1])
 
-    def sigs(self, idx: np.ndarray) -> np.ndarray:
-        """Signatures of the items ``idx`` (sorted, unique global ids). A segment of which many
-        rows are wanted is read whole (one sequential read of a shard-sized file beats a page
-        fault per row); otherwise its rows are gathered from a memory map."""
-        parts = []
+    def sigs(self, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Signatures of the items ``idx`` (sorted global ids; repeats allowed), into ``out`` if
+        given. Per segment, where the wanted rows are dense in their span (one in eight or more)
+        that span is read in one sequential read; otherwise the rows are gathered from a memory
+        map (a page fault per 64 KB touched, cheaper than reading a sparse span)."""
+        if not len(idx):
+            return np.zeros((0, self.sig_width()), np.uint32)
+        w = self.sig_width()
+        out = np.empty((len(idx), w), np.uint32) if out is None else out
         for i, lo, hi in self._runs(idx):
             path, off, shape = self._npy(i, ".sig.npy")
             rows = idx[lo:hi] - self.offsets[i]
-            if (hi - lo) * 8 >= shape[0] and shape[0] <= (1 << 20):
-                whole = self._buffer("sig", shape[0] * shape[1], np.uint32)
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            if (hi - lo) * 8 >= r1 - r0:
+                span = self._buffer("sig", (r1 - r0) * w, np.uint32)
                 with open(path, "rb") as fh:
-                    fh.seek(off)
-                    if fh.readinto(memoryview(whole).cast("B")) != whole.nbytes:
+                    fh.seek(off + r0 * w * 4)
+                    if fh.readinto(memoryview(span).cast("B")) != span.nbytes:
                         raise OSError(f"{path}: signatures are incomplete")
-                parts.append(whole.reshape(shape)[rows])
+                np.take(span.reshape(-1, w), rows - r0, axis=0, out=out[lo:hi])
             else:
                 mm = np.memmap(path, dtype=np.uint32, mode="r", offset=off, shape=tuple(shape))
-                parts.append(np.array(mm[rows]))
+                np.take(mm, rows, axis=0, out=out[lo:hi])
                 del mm
-        return np.concatenate(parts) if parts else np.zeros((0, 0), np.uint32)
+        return out
 
-    def jaccard(self, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-        """Estimated Jaccard of the pairs (a[i], b[i]); each item's signature is read once per chunk."""
+    def sig_width(self) -> int:
+        return int(self._npy(0, ".sig.npy")[2][1]) if self.bases else 0
+
+    def jaccard(self, a: np.ndarray, b: np.ndarray, max_bytes: int = 64 << 20, sub: int = 1 << 14) -> np.ndarray:
+        """Estimated Jaccard of the pairs (a[i], b[i]), in chunks of pairs whose signatures take
+        ``max_bytes`` on each side. The pairs go sorted by ``a``, so that a chunk's ``a`` side is a
+        few dense spans (sequential reads); its ``b`` side is gathered in sorted order. (Reading
+        the two sides of each chunk as one set of rows, whole segment files for the dense one,
+        took twice as long on the 1 GB perf corpus: 6.1 against 3.0 s for 3.2 million pairs.)"""
         out = np.empty(len(a), dtype=np.float64)
+        if not len(a):
+            return out
+        order = None
+        if np.any(a[1:] < a[:-1]):
+            order = np.argsort(a, kind="stable")
+            a, b = a[order], b[order]
+        w = self.sig_width()
+        chunk = max(sub, max_bytes // (4 * w))
+        ws = _Workspace()
         for i in range(0, len(a), chunk):
-            k = len(a[i:i + chunk])
-            ids, inv = np.unique(np.concatenate([a[i:i + chunk], b[i:i + chunk]]), return_inverse=True)
-            s = self.sigs(ids)
-            out[i:i + k] = np.count_nonzero(s[inv[:k]] == s[inv[k:]], axis=1) / s.shape[1]
+            ca, cb = a[i:i + chunk], b[i:i + chunk]
+            k = len(ca)
+            first = np.r_[True, ca[1:] != ca[:-1]]
+            ia = np.cumsum(first) - 1                       # row of each pair's a in sa
+            ua = ca[first]
+            sa = self.sigs(ua, ws.get("sa", len(ua) * w, np.uint32).reshape(-1, w))
+            ob = np.argsort(cb, kind="stable")
+            sb = self.sigs(cb[ob], ws.get("sb", k * w, np.uint32).reshape(-1, w))
+            ib = np.empty(k, np.int64)
+            ib[ob] = np.arange(k)                           # row of each pair's b in sb
+            for s in range(0, k, sub):                      # temporaries malloc reuses
+                out[i + s:i + s + sub] = np.count_nonzero(sa[ia[s:s + sub]] == sb[ib[s:s + sub]], axis=1) / w
+        if order is not None:
+            res = np.empty_like(out)
+            res[order] = out
+            out = res
         return out
 
     def jaccard_of(self, ids: np.ndarray, max_bytes: int = 64 << 20):
         """``sim(a, b)``: estimated Jaccard of pairs of items among ``ids`` (sorted, unique). When
         their signatures fit in ``max_bytes`` they are read once for all the calls (the pairs, then
         the members and their keepers); otherwise each call reads what it needs (``jaccard``)."""
-        if not len(self.bases) or len(ids) * 4 * self._npy(0, ".sig.npy")[2][1] > max_bytes:
+        if not len(self.bases) or len(ids) * 4 * self.sig_width() > max_bytes:
             return self.jaccard
         s = self.sigs(ids)
 
-        def sim(a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+        def sim(a: np.ndarray, b: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
             ia, ib = np.searchsorted(ids, a), np.searchsorted(ids, b)
             out = np.empty(len(a), dtype=np.float64)
             for i in range(0, len(a), chunk):
@@ -576,15 +609,13 @@ class _Corpus(_BandReader):
             return out
         return sim
 
-    def doc_ids(self, idx: np.ndarray) -> dict[int, str]:
-        out: dict[int, str] = {}
-        seg = self.seg[idx]
-        for i in _unique(seg):
-            local = _unique(idx[seg == i] - self.offsets[i])
+    def doc_ids_array(self, idx: np.ndarray) -> pa.Array:
+        """Document ids of the items ``idx`` (sorted, unique), in that order."""
+        parts = [pa.array([], pa.string())]
+        for i, lo, hi in self._runs(idx):
             col = write.read_table(self.segments[i].base + ".keys.parquet", columns=["doc_id"]).column("doc_id")
-            for j, v in zip(local, col.take(pa.array(local)).to_pylist()):
-                out[int(j + self.offsets[i])] = v
-        return out
+            parts.append(col.take(pa.array(idx[lo:hi] - self.offsets[i])).combine_chunks().cast(pa.string()))
+        return pa.concat_arrays(parts)
 
 
 def _rank(c: _Corpus, idx: np.ndarray, keep: str) -> np.ndarray:
@@ -813,26 +844,53 @@ def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: s
             for size, count in zip(*np.unique(np.minimum(n + 1, 10), return_counts=True)):
                 sizes[int(size)] = sizes.get(int(size), 0) + int(count)
         stats["cluster_sizes"] = {str(k): v for k, v in sorted(sizes.items())}
-    names = c.doc_ids(_unique(np.concatenate([r[1] for r in results]))) if results else {}
-    quoted = {k: json.dumps(v, ensure_ascii=False) for k, v in names.items()}
-    kept_in = [json.dumps(f"run {seg.run}" if seg.hist else "this run") for seg in c.segments]
-    shard_of = np.array([seg.shard for seg in c.segments], np.int64)
-    for mem, kee, sim, ex, reason_exact, reason_near in results:
-        out["shard"] += shard_of[c.seg[mem]].tolist()
-        out["file"] += c.file[mem].tolist()
-        out["pos"] += c.pos[mem].tolist()
-        out["para"] += c.para[mem].tolist()
-        out["reason"] += [reason_exact if e else reason_near for e in ex.tolist()]
-        # JSON with sorted keys, written directly (one json.dumps per kept copy, not per row)
-        out["detail"] += [
-            f'{{"kept_doc_id": {quoted[k]}, "kept_in": {kept_in[sg]}, '
-            + (f'"kept_para_idx": {kp}, ' if kp >= 0 else "")
-            + f'"match": "{"exact" if e else "near"}", "similarity": {round(s, 4)!r}}}'
-            for k, sg, kp, e, s in zip(kee.tolist(), c.seg[kee].tolist(), c.para[kee].tolist(), ex.tolist(),
-                                       sim.tolist())]
-    t = _decisions_table(out)
+    t = _decisions_table(out) if not results else pa.concat_tables([_decisions(c, *r) for r in results])
     return t.take(pa.array(np.lexsort((t.column("para").to_numpy(), t.column("pos").to_numpy(),
                                        t.column("file").to_numpy())))) if t.num_rows else t
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """Each string as a JSON string literal, as ``json.dumps(v, ensure_ascii=False)`` writes it."""
+    plain = pc.binary_join_element_wise('"', values, '"', "")
+    odd = np.flatnonzero(_bools(pc.match_substring_regex(values, r'["\\\x00-\x1f]')))
+    if not len(odd):
+        return plain
+    fixed = plain.to_pylist()
+    for i in odd.tolist():
+        fixed[i] = json.dumps(values[i].as_py(), ensure_ascii=False)
+    return pa.array(fixed, pa.string())
+
+
+def _bools(arr) -> np.ndarray:
+    return np.asarray(arr.to_numpy(zero_copy_only=False), bool)
+
+
+def _decisions(c: _Corpus, mem, kee, sim, ex, reason_exact: str, reason_near: str) -> pa.Table:
+    """Decision rows for drops ``mem`` of keepers ``kee``, with their detail as JSON (sorted keys),
+    built column by column: a string per row in Python took 1.3 s for the 725,000 rows of the 1 GB
+    perf corpus."""
+    uk = _unique(kee)
+    names = c.doc_ids_array(uk)
+    quoted = _json_strings(names).take(pa.array(np.searchsorted(uk, kee)))
+    kept_in = pa.array([json.dumps(f"run {seg.run}" if seg.hist else "this run") for seg in c.segments],
+                       pa.string()).take(pa.array(c.seg[kee]))
+    kp = c.para[kee]
+    para = pc.if_else(pa.array(kp >= 0), pc.binary_join_element_wise(
+        '"kept_para_idx": ', pc.cast(pa.array(kp), pa.string()), ", ", ""), "")
+    w = c.sig_width() or 1
+    counts = np.rint(sim * w).astype(np.int64)
+    table = np.array([round(k / w, 4) for k in range(w + 1)])
+    if len(sim) and (counts.min() < 0 or counts.max() > w or not np.array_equal(counts / w, sim)):
+        sims = pa.array([repr(round(x, 4)) for x in sim.tolist()], pa.string())    # not count / width
+    else:
+        sims = pa.array([repr(x) for x in table.tolist()], pa.string()).take(pa.array(counts))
+    match = pc.if_else(pa.array(ex), '"match": "exact", "similarity": ', '"match": "near", "similarity": ')
+    detail = pc.binary_join_element_wise('{"kept_doc_id": ', quoted, ', "kept_in": ', kept_in, ", ", para, match,
+                                         sims, "}", "")
+    shard_of = np.array([seg.shard for seg in c.segments], np.int64)
+    return _decisions_table({"shard": shard_of[c.seg[mem]], "file": c.file[mem], "pos": c.pos[mem],
+                             "para": c.para[mem], "reason": pc.if_else(pa.array(ex), reason_exact, reason_near),
+                             "detail": detail})
 
 
 def _doc_key(file: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -840,8 +898,9 @@ def _doc_key(file: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 
 def _decisions_table(out: dict) -> pa.Table:
+    col = lambda v, t: v.cast(t) if isinstance(v, pa.Array) else pa.array(v, t)
     return pa.table({
-        "shard": pa.array(out["shard"], pa.int32()), "file": pa.array(out["file"], pa.int64()),
-        "pos": pa.array(out["pos"], pa.int64()), "para": pa.array(out["para"], pa.int32()),
-        "reason": pa.array(out["reason"], pa.string()), "detail": pa.array(out["detail"], pa.string()),
+        "shard": col(out["shard"], pa.int32()), "file": col(out["file"], pa.int64()),
+        "pos": col(out["pos"], pa.int64()), "para": col(out["para"], pa.int32()),
+        "reason": col(out["reason"], pa.string()), "detail": col(out["detail"], pa.string()),
     })

@@ -285,3 +285,50 @@ def test_decisions_of_one_shard_are_read_from_its_row_groups(tmp_path):
         got = write.read_decisions(path, s)
         assert got.equals(pq.read_table(path, filters=[("shard", "=", s)]))
         assert got.num_rows == int((shard == s).sum())
+
+
+def test_signature_reads_and_chunked_jaccard_match_memory(tmp_path):
+    """The barrier reads signatures back by dense spans or sparse gathers, and estimates the
+    Jaccard of pairs in memory-bounded chunks (sorted by their first item); whatever the chunk
+    size, order of the pairs or repeats, it equals the count of agreeing values in memory."""
+    from pipeline import dedup
+    rng = random.Random(11)
+    c = DedupConfig()
+    keys = []
+    for shard in range(4):
+        docs = [_doc(f"s{shard}-{i}", shard, i, [" ".join(rng.choice(WORDS) for _ in range(12)) + "."
+                                                 for _ in range(rng.randint(1, 4))]) for i in range(60)]
+        k = keys_for_documents(docs, c)
+        k.write(str(tmp_path / f"{shard:05d}"))
+        keys.append(k)
+    corpus = dedup._Corpus([Segment(str(tmp_path / f"{s:05d}"), shard=s) for s in range(4)])
+    every = np.concatenate([k.sig for k in keys])
+    n = len(every)
+    assert n == len(corpus) and corpus.sig_width() == c.num_perm
+    for idx in (np.arange(n), np.sort(np.array(rng.sample(range(n), 9))), np.array([3, 3, 3, n - 1, n - 1])):
+        assert np.array_equal(corpus.sigs(idx), every[idx])          # dense spans, sparse rows, repeats
+    nprng = np.random.default_rng(3)
+    a, b = nprng.integers(0, n, 5000), nprng.integers(0, n, 5000)
+    a[:50], b[:50] = b[50:100], a[50:100]                              # some pairs twice, reversed
+    truth = np.count_nonzero(every[a] == every[b], axis=1) / c.num_perm
+    for max_bytes in (1, 4096, 64 << 20):                              # one pair per chunk ... one chunk
+        assert np.array_equal(corpus.jaccard(a, b, max_bytes=max_bytes, sub=7), truth)
+        order = np.argsort(a, kind="stable")
+        assert np.array_equal(corpus.jaccard(a[order], b[order], max_bytes=max_bytes), truth[order])
+    assert len(corpus.jaccard(a[:0], b[:0])) == 0
+
+
+def test_decision_details_are_json_whatever_the_kept_ids():
+    """The barrier writes each drop's detail column by column; a kept document id with quotes,
+    backslashes, control characters or other scripts still gives the JSON ``json.dumps`` writes."""
+    ids = ['plain-1', 'say "hi"\\there', 'tab\tand\nnewline\x01', 'Zürich/東京 ✓']
+    firsts = BASE + ["Shares of the largest carmaker fell sharply after it cut its sales forecast for the year."]
+    docs = [_doc(i, 0, k, [firsts[k], f"Unrelated closing line {k} of the item."]) for k, i in enumerate(ids)]
+    copies = [_doc(f"copy-{k}", 1, k, [d.paragraphs[0].text]) for k, d in enumerate(docs)]
+    rows = _resolve([docs, copies])
+    kept = {json.loads(r["detail"])["kept_doc_id"] for r in rows}
+    assert kept == set(ids) and len(rows) == 4
+    for r in rows:
+        det = json.loads(r["detail"])
+        assert r["detail"] == json.dumps(det, ensure_ascii=False, sort_keys=True)
+        assert 0.5 <= det["similarity"] <= 1 and det["match"] in ("exact", "near")
