@@ -326,45 +326,67 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
     flat_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
     flat_para = _flat(docs.column("kept_idx"), np.int32)
     # Decisions, applied in their order: a document's last one, a paragraph's first one.
-    doc_drop: dict[int, tuple[str, str]] = {}
-    para_drop: dict[int, tuple[str, str]] = {}
+    doc_k = doc_row = para_j = para_row = np.zeros(0, np.int64)
+    new = None
     if decisions is not None and decisions.num_rows:
-        index = {fp: k for k, fp in enumerate(zip(docs.column("file").to_pylist(), docs.column("pos").to_pylist()))}
         flat_key = flat_doc * (1 << 31) + flat_para
-        d = decisions.to_pydict()
-        for f, pos, para, reason, detail in zip(d["file"], d["pos"], d["para"], d["reason"], d["detail"]):
-            k = index.get((f, pos))
-            if k is None or not live[k]:
-                continue
-            if para < 0:
-                doc_drop[k] = (reason, detail)
-                continue
-            if para >= n_paras[k]:
-                raise ValueError(f"the dedup decisions name paragraph {para} of document {k} of this shard, "
-                                 f"which has {n_paras[k]}: the work folder does not belong to this run")
-            j = int(np.searchsorted(flat_key, k * (1 << 31) + para))
-            if j < len(flat_key) and flat_key[j] == k * (1 << 31) + para:
-                para_drop.setdefault(j, (reason, detail))
-    # The barrier's ledger rows.
-    new: dict[str, list] = {f.name: [] for f in HANDOFF_LEDGER}
-    if doc_drop or para_drop:
-        doc_ids, sources, texts = docs.column("doc_id"), docs.column("source"), docs.column("text")
-        kept_text = kept.flatten()
-        starts, ends = _flat(docs.column("kept_start"), np.int64), _flat(docs.column("kept_end"), np.int64)
-        rows = [(k, -1, texts[k].as_py(), r, dt, None, 0, int(in_chars[k])) for k, (r, dt) in doc_drop.items()]
-        rows += [(int(flat_doc[j]), int(flat_para[j]), kept_text[j].as_py(), r, dt, int(flat_para[j]),
-                  int(starts[j]), int(ends[j]))
-                 for j, (r, dt) in para_drop.items() if int(flat_doc[j]) not in doc_drop]
-        for k, k1, text, reason, detail, para, start, end in rows:
-            _ledger_row(new, doc_ids[k].as_py(), sources[k].as_py(), langs[k], text, reason, detail, para, None,
-                        start, end, k, k1, 0)
-    if doc_drop:
+        dfile, dpos = _np(decisions.column("file")).astype(np.int64), _np(decisions.column("pos")).astype(np.int64)
+        dpara = _np(decisions.column("para")).astype(np.int64)
+        key = (_np(docs.column("file")).astype(np.int64) << 42) | _np(docs.column("pos")).astype(np.int64)
+        by_key = np.argsort(key, kind="stable")
+        at = np.minimum(np.searchsorted(key[by_key], (dfile << 42) | dpos), max(n - 1, 0))
+        k = by_key[at] if n else np.zeros(len(dfile), np.int64)
+        ok = (key[k] == ((dfile << 42) | dpos)) & live[k] if n else np.zeros(len(dfile), bool)
+        rows = np.arange(len(dfile))
+        last = rows[ok & (dpara < 0)][::-1]                      # the last decision of each document
+        doc_k, first = np.unique(k[last], return_index=True)
+        doc_row = last[first]
+        on_para = ok & (dpara >= 0)
+        bad = np.flatnonzero(on_para & (dpara >= n_paras[k]))
+        if len(bad):
+            i = int(bad[0])
+            raise ValueError(f"the dedup decisions name paragraph {int(dpara[i])} of document {int(k[i])} of this "
+                             f"shard, which has {int(n_paras[k[i]])}: the work folder does not belong to this run")
+        fk = k[on_para] * (1 << 31) + dpara[on_para]
+        j = np.minimum(np.searchsorted(flat_key, fk), max(len(flat_key) - 1, 0))
+        hit = flat_key[j] == fk if len(flat_key) else np.zeros(len(fk), bool)
+        para_j, first = np.unique(j[hit], return_index=True)       # the first decision of each paragraph
+        para_row = rows[on_para][hit][first]
+    # The barrier's ledger rows (a dropped document's paragraphs get none of their own).
+    if len(doc_k) or len(para_j):
+        own = ~np.isin(flat_doc[para_j], doc_k)
+        pj, prow = para_j[own], para_row[own]
+        ords = np.concatenate([doc_k, flat_doc[pj]])
+        nd, npara = len(doc_k), len(pj)
+        reason = decisions.column("reason").take(pa.array(np.concatenate([doc_row, prow])))
+        detail = decisions.column("detail").take(pa.array(np.concatenate([doc_row, prow])))
+        detail = pc.if_else(pc.fill_null(pc.equal(detail, ""), True), "{}", detail)
+        take = pa.array(ords)
+        cols = {
+            "doc_id": docs.column("doc_id").take(take),
+            "text": pa.chunked_array([docs.column("text").take(pa.array(doc_k)),
+                                      kept.flatten().take(pa.array(pj))], pa.large_string()),
+            "reason": reason, "detail": detail,
+            "stage": pa.array([STAGE_OF_REASON.get(r, "other") for r in reason.to_pylist()], pa.string()),
+            "para_idx": pa.array(np.concatenate([np.zeros(nd, np.int32), flat_para[pj]]),
+                                 mask=np.r_[np.ones(nd, bool), np.zeros(npara, bool)]),
+            "sent_idx": pa.nulls(nd + npara, pa.int32()),
+            "char_start": np.concatenate([np.zeros(nd, np.int64), _flat(docs.column("kept_start"), np.int64)[pj]]),
+            "char_end": np.concatenate([in_chars[doc_k].astype(np.int64), _flat(docs.column("kept_end"), np.int64)[pj]]),
+            "source": docs.column("source").take(take), "lang": docs.column("lang").take(take),
+            "ord": ords.astype(np.int32), "k1": np.concatenate([np.full(nd, _DOC_ROW), flat_para[pj]]).astype(np.int32),
+            "k2": np.zeros(nd + npara, np.int32),
+        }
+        chunked = lambda c: c if isinstance(c, pa.ChunkedArray) else pa.chunked_array(
+            [c if isinstance(c, pa.Array) else pa.array(c)])
+        new = pa.Table.from_arrays([chunked(cols[f.name]).cast(f.type) for f in led.schema], schema=led.schema)
+    if len(doc_k):
         gone = np.zeros(n, bool)
-        gone[list(doc_drop)] = True
+        gone[doc_k] = True
         ords, k1 = _np(led.column("ord")), _np(led.column("k1"))
         led = led.filter(pa.array(~(gone[ords] & (k1 != _EXTRA))))
-    if new["ord"]:
-        led = pa.concat_tables([led, _large(pa.Table.from_pydict(new, schema=HANDOFF_LEDGER))])
+    if new is not None:
+        led = pa.concat_tables([led, new])
         order = np.lexsort((_np(led.column("k2")), _np(led.column("k1")), _np(led.column("ord"))))
         led = led.take(pa.array(order))
     led_langs = led.column("lang").to_pylist()
@@ -379,22 +401,20 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
         LEDGER_SCHEMA.empty_table()
     # Documents: the kept paragraphs that no decision dropped, joined by a blank line.
     keep = np.ones(len(flat_doc), bool)
-    if para_drop:
-        keep[list(para_drop)] = False
+    keep[para_j] = False
     dropped = np.zeros(n, bool)
-    if doc_drop:
-        dropped[list(doc_drop)] = True
+    dropped[doc_k] = True
     remaining = np.bincount(flat_doc[keep], minlength=n) if len(flat_doc) else np.zeros(n, np.int64)
     out = live & ~dropped & (remaining > 0)
     emptied = int((live & ~dropped & (remaining == 0) & (n_paras > 0)).sum())
     if emptied:
         counts["out-docs-emptied"] += emptied
     values = kept.flatten()
-    if para_drop:
+    if len(para_j):
         values = values.filter(pa.array(keep))
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.r_[0, np.cumsum(remaining)].astype(np.int32)), values),
                             pa.scalar("\n\n", pa.large_string()))
-    if routed.num_rows and doc_drop:
+    if routed.num_rows and len(doc_k):
         routed = routed.filter(pa.array(~dropped[_np(routed.column("ord"))]))
     r_langs = routed.column("lang").to_pylist()
     tables = {}
