@@ -19,6 +19,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Sequence
 
 
+NO_PANDAS = "PIPELINE_WORKERS_WITHOUT_PANDAS"      # see pipeline.warm
+
+
 def _pool_context():
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
@@ -32,7 +35,11 @@ def prestart() -> None:
     background while the caller goes on; the pool later forks its workers from it."""
     if _pool_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
-        forkserver.ensure_running()
+        os.environ[NO_PANDAS] = "1"          # seen by the server at its start (pipeline.warm)
+        try:
+            forkserver.ensure_running()
+        finally:
+            os.environ.pop(NO_PANDAS, None)
 
 
 def _task(fn: Callable, env: dict, cwd: str, *args):

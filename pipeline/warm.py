@@ -8,6 +8,25 @@ here is left for the task itself to meet (and report) as it would without the wa
 """
 from __future__ import annotations
 
+import os
+import sys
+
+from .executors import NO_PANDAS
+
+
+class _NoPandas:
+    """No shard task uses pandas, but pyarrow imports it (0.15-0.2 s, ~40 MB) on its first
+    conversion of a numpy array, to check whether the array is a pandas object. In a fork server
+    that the command line started (``executors.prestart``), and so in the workers forked from it,
+    importing pandas fails: pyarrow then takes it as absent. A program that runs the pipeline
+    itself (``runner.run``), whose fork server may serve its own pools too, keeps its pandas."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not imported by the pipeline's workers (pipeline.warm)")
+        return None
+
 
 def warm_up() -> None:
     import io
@@ -19,7 +38,7 @@ def warm_up() -> None:
     from . import chars, dedup, langid, stages  # noqa: F401  (imports every stage)
 
     stages.tune_allocator()                             # as every task does first
-    dedup.warm_up()                                     # pyarrow's first call imports pandas
+    dedup.warm_up()                                     # pyarrow's first conversion from numpy
     for comp in ("lz4", "zstd"):                        # codecs of the work and output files
         pq.write_table(pa.table({"x": ["a"]}), io.BytesIO(), compression=comp)
     np.save(io.BytesIO(), np.zeros(1, np.uint32))
@@ -29,6 +48,8 @@ def warm_up() -> None:
         langid.get_backend(backend).detect("warm up")
 
 
+if os.environ.get(NO_PANDAS) == "1" and "pandas" not in sys.modules:
+    sys.meta_path.insert(0, _NoPandas)
 try:
     warm_up()
 except Exception:   # noqa: BLE001, S110  (see the module docstring)

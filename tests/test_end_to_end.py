@@ -128,6 +128,19 @@ def test_same_bytes_for_any_worker_count_and_shard_size(tmp_path):
     assert sb == sc
 
 
+def test_command_line_workers_give_the_same_bytes(tmp_path):
+    """The command line's workers (forked from a warmed-up fork server, without pandas) write
+    what one worker in this process writes."""
+    src = _shards_input(tmp_path)
+    ref = run_pipeline([src], tmp_path / "ref", **{"executor.workers": 1, "input.shard_size_mb": 0.001})
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
+                        "--input", str(src), "--output", str(tmp_path / "cli"), "--workers", "2", "--quiet",
+                        "--set", "input.shard_size_mb=0.001"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert ref.stats["inputs"]["shards"] > 2
+    assert file_bytes(tmp_path / "cli") == file_bytes(tmp_path / "ref")
+
+
 def test_byte_range_shards_read_every_line_once(tmp_path):
     src = tmp_path / "big.jsonl"
     recs = [{"id": f"d{i}", "text": f"Document number {i} talks about topic {i * 7 % 13}."} for i in range(300)]
