@@ -40,13 +40,13 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def write_table(table: pa.Table, path: str, compression: str = "zstd") -> None:
+def write_table(table: pa.Table, path: str, compression: str = "zstd", statistics: bool = True) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = _tmp(path)
     comp = None if compression == "none" else compression
     with open(tmp, "wb") as fh:
         pq.write_table(table, fh, compression=comp, row_group_size=64 * 1024,
-                       write_statistics=True, use_dictionary=["lang", "reason", "stage", "run_id"]
+                       write_statistics=statistics, use_dictionary=["lang", "reason", "stage", "run_id"]
                        if "reason" in table.column_names or "lang" in table.column_names else True)
         fh.flush()
         os.fsync(fh.fileno())
@@ -149,13 +149,14 @@ class Handoff:
     kept: list          # per document, [(paragraph, kept text)] or None (for the dedup keys)
 
     def write(self, base: str) -> None:
-        # lz4, not zstd: these files are read once, by phase 2, and deleted at the end of the run.
-        write_table(self.ledger, base + ".ledger.parquet", "lz4")
+        # Neither compressed nor with statistics: these files are read once, whole, by phase 2 and
+        # deleted at the end of the run; lz4 made them a quarter smaller for ~0.06 CPU s per shard.
+        write_table(self.ledger, base + ".ledger.parquet", "none", statistics=False)
         if self.routed.num_rows:
-            write_table(self.routed, base + ".routed.parquet", "lz4")
+            write_table(self.routed, base + ".routed.parquet", "none", statistics=False)
         elif os.path.exists(base + ".routed.parquet"):      # an interrupted attempt's, of another config
             os.remove(base + ".routed.parquet")
-        write_table(self.docs, base + ".docs.parquet", "lz4")
+        write_table(self.docs, base + ".docs.parquet", "none", statistics=False)
 
     @staticmethod
     def read(base: str) -> "Handoff":
