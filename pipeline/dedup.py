@@ -75,6 +75,13 @@ class Tokens:
         a, b = self.norm_offsets[lo], self.norm_offsets[hi]
         return xxhash.xxh3_64_intdigest(self.norm[a:b].tobytes())
 
+    def exact_many(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """``exact(lo[i], hi[i])`` for every i, without a numpy slice and a copy per text."""
+        buf = memoryview(np.ascontiguousarray(self.norm, np.uint32)).cast("B")
+        at = (self.norm_offsets * 4).tolist()
+        h = xxhash.xxh3_64_intdigest
+        return np.array([h(buf[at[a]:at[b]]) for a, b in zip(lo.tolist(), hi.tolist())], np.uint64)
+
     @property
     def ntok(self) -> np.ndarray:
         return np.diff(self.tok_offsets)
@@ -402,7 +409,7 @@ def _batch_keys(items: list, cfg: DedupConfig, hasher: MinHasher) -> Keys:
         cols["para"].append(para_idx[idx])
         cols["doc_id"].append([doc_ids[i] for i in doc_of[idx].tolist()])
         cols["length"].append(lengths[idx])
-        cols["exact"].append(np.array([toks.exact(i, i + 1) for i in idx.tolist()], np.uint64))
+        cols["exact"].append(toks.exact_many(idx, idx + 1))
         cols["has_sig"].append(size[idx] >= cfg.min_near_words)
         parts_sig.append(sig[idx])
     if cfg.documents:
@@ -413,8 +420,7 @@ def _batch_keys(items: list, cfg: DedupConfig, hasher: MinHasher) -> Keys:
         cols["para"].append(np.full(len(items), -1, np.int32))
         cols["doc_id"].append(doc_ids)
         cols["length"].append(np.add.reduceat(lengths, starts) + 2 * (n_per_doc - 1))
-        cols["exact"].append(np.array([toks.exact(a, a + n) for a, n in zip(starts.tolist(), n_per_doc.tolist())],
-                                      np.uint64))
+        cols["exact"].append(toks.exact_many(starts, starts + n_per_doc))
         cols["has_sig"].append(np.add.reduceat(size, starts) >= cfg.min_near_words)
         parts_sig.append(np.minimum.reduceat(sig, starts, axis=0))
     if not parts_sig:
