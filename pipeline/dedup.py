@@ -802,7 +802,8 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
 
 def warm_up() -> float:
     """What the barrier's first use of pyarrow costs in a fresh driver (pyarrow imports pandas
-    then, ~0.15 s), paid ahead; the runner calls it in a thread while the workers are busy.
+    then, ~0.15 s, unless the command line keeps it out), paid ahead; the runner calls it in a
+    thread while the workers are busy.
     Returns the CPU seconds of the calling thread."""
     t0 = time.thread_time()
     pa.array(np.zeros(1, np.int64))

@@ -1,7 +1,8 @@
 """Imported once by the local executor's fork server (``executors.LocalExecutor``): the modules,
 tables and models that every shard task needs, so that each worker forked from the server starts
-warm instead of paying for them in its first task (~0.5 CPU s per worker measured: pyarrow's
-first ``pa.array`` imports pandas, the code-point tables, the fastText model, the Parquet writer).
+warm instead of paying for them in its first task (~0.5 CPU s per worker measured: the
+code-point tables, the fastText model, the Parquet writer). Started by the command line, it
+also keeps pandas out (``executors.block_pandas``).
 
 Importing this module never fails: the fork server would die with it, so anything that goes wrong
 here is left for the task itself to meet (and report) as it would without the warm-up.
@@ -9,23 +10,8 @@ here is left for the task itself to meet (and report) as it would without the wa
 from __future__ import annotations
 
 import os
-import sys
 
-from .executors import NO_PANDAS
-
-
-class _NoPandas:
-    """No shard task uses pandas, but pyarrow imports it (0.15-0.2 s, ~40 MB) on its first
-    conversion of a numpy array, to check whether the array is a pandas object. In a fork server
-    that the command line started (``executors.prestart``), and so in the workers forked from it,
-    importing pandas fails: pyarrow then takes it as absent. A program that runs the pipeline
-    itself (``runner.run``), whose fork server may serve its own pools too, keeps its pandas."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("pandas is not imported by the pipeline's workers (pipeline.warm)")
-        return None
+from .executors import NO_PANDAS, block_pandas
 
 
 def warm_up() -> None:
@@ -48,8 +34,8 @@ def warm_up() -> None:
         langid.get_backend(backend).detect("warm up")
 
 
-if os.environ.get(NO_PANDAS) == "1" and "pandas" not in sys.modules:
-    sys.meta_path.insert(0, _NoPandas)
+if os.environ.get(NO_PANDAS) == "1":
+    block_pandas()
 try:
     warm_up()
 except Exception:   # noqa: BLE001, S110  (see the module docstring)
