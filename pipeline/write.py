@@ -174,6 +174,9 @@ def _ledger_row(cols: dict, doc_id, source, lang, text, reason, detail, para, se
         cols[name].append(value)
 
 
+_FIRST, _NONE = (0,), ()
+
+
 def handoff(docs: list[Document], routing: str) -> Handoff:
     """Phase 1's result for phase 2 (see above)."""
     led: dict[str, list] = {f.name: [] for f in HANDOFF_LEDGER}
@@ -184,6 +187,7 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
     def row(k, doc, text, reason, detail, para, sent, start, end, k1, k2):
         _ledger_row(led, doc.doc_id, doc.source, doc.lang, text, reason, detail, para, sent, start, end, k, k1, k2)
 
+    kt_append, ki_append, ks_append, ke_append = kt.append, ki.append, ks.append, ke.append
     for k, doc in enumerate(docs):
         n_paras.append(len(doc.paragraphs))
         if doc.reason is not None:
@@ -196,9 +200,19 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
             kept, routed = [], defaultdict(list)
             for p in doc.paragraphs:
                 sents = p.sentences
-                gone = [si for si, s in enumerate(sents) if s.reason]
+                if len(sents) == 1:                 # most paragraphs: a line, a sentence
+                    gone = _FIRST if sents[0].reason else _NONE
+                else:
+                    gone = [si for si, s in enumerate(sents) if s.reason]
                 # p.remaining_text(), from what was just found
                 t = "".join(p.text[s.start:s.end] for s in sents if not s.reason).strip() if gone else p.text
+                if p.reason is None and not gone and t:     # the common case: kept whole
+                    kept.append((p, t))
+                    kt_append(t)
+                    ki_append(p.idx)
+                    ks_append(p.start)
+                    ke_append(p.start + len(t))
+                    continue
                 if p.reason is not None:
                     if t:
                         row(k, doc, t, p.reason, p.detail, p.idx, None, p.start, p.start + len(p.text), p.idx, 0)
