@@ -153,8 +153,6 @@ def main(argv: list[str] | None = None) -> int:
         except (config_mod.ConfigError, IndexError_, RunError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-    from .executors import block_pandas
-    block_pandas()          # this process is ours: pyarrow would import pandas for nothing
     overrides = {}
     if args.input:
         overrides["input.paths"] = list(args.input)

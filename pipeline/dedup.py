@@ -578,7 +578,7 @@ class _Corpus(_BandReader):
             order = np.argsort(a, kind="stable")
             a, b = a[order], b[order]
         w = self.sig_width()
-        chunk = max(sub, max_bytes // (4 * w))
+        chunk = max(1, max_bytes // (4 * w) // sub) * sub            # a multiple of ``sub``
         ws = _Workspace()
         for i in range(0, len(a), chunk):
             ca, cb = a[i:i + chunk], b[i:i + chunk]
@@ -592,7 +592,8 @@ class _Corpus(_BandReader):
             ib = np.empty(k, np.int64)
             ib[ob] = np.arange(k)                           # row of each pair's b in sb
             for s in range(0, k, sub):                      # temporaries malloc reuses
-                out[i + s:i + s + sub] = np.count_nonzero(sa[ia[s:s + sub]] == sb[ib[s:s + sub]], axis=1) / w
+                e = min(s + sub, k)
+                out[i + s:i + e] = np.count_nonzero(sa[ia[s:e]] == sb[ib[s:e]], axis=1) / w
         if order is not None:
             res = np.empty_like(out)
             res[order] = out
@@ -802,8 +803,7 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
 
 def warm_up() -> float:
     """What the barrier's first use of pyarrow costs in a fresh driver (pyarrow imports pandas
-    then, ~0.15 s, unless the command line keeps it out), paid ahead; the runner calls it in a
-    thread while the workers are busy.
+    then, ~0.15 s), paid ahead; the runner calls it in a thread while the workers are busy.
     Returns the CPU seconds of the calling thread."""
     t0 = time.thread_time()
     pa.array(np.zeros(1, np.int64))

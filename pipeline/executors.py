@@ -19,31 +19,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Sequence
 
 
-NO_PANDAS = "PIPELINE_WORKERS_WITHOUT_PANDAS"      # see pipeline.warm
-
-
-class _NoPandas:
-    """No shard task and nothing the command line's driver does uses pandas, but pyarrow imports
-    it (0.15-0.3 CPU s, ~40 MB) on its first conversion of a numpy array, to check whether the
-    array is a pandas object. With this finder first on ``sys.meta_path`` importing pandas fails,
-    and pyarrow takes it as absent."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("pandas is not imported by the pipeline's command line and workers")
-        return None
-
-
-def block_pandas() -> None:
-    """For this process (the command line's, or its fork server's and so its workers'): a program
-    that runs the pipeline itself (``runner.run``), whose fork server may serve its own pools too,
-    keeps its pandas."""
-    import sys
-    if "pandas" not in sys.modules and _NoPandas not in sys.meta_path:
-        sys.meta_path.insert(0, _NoPandas)
-
-
 def _pool_context():
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
@@ -57,11 +32,7 @@ def prestart() -> None:
     background while the caller goes on; the pool later forks its workers from it."""
     if _pool_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
-        os.environ[NO_PANDAS] = "1"          # seen by the server at its start (pipeline.warm)
-        try:
-            forkserver.ensure_running()
-        finally:
-            os.environ.pop(NO_PANDAS, None)
+        forkserver.ensure_running()
 
 
 def _task(fn: Callable, env: dict, cwd: str, *args):

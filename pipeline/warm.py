@@ -1,17 +1,12 @@
 """Imported once by the local executor's fork server (``executors.LocalExecutor``): the modules,
 tables and models that every shard task needs, so that each worker forked from the server starts
-warm instead of paying for them in its first task (~0.5 CPU s per worker measured: the
-code-point tables, the fastText model, the Parquet writer). Started by the command line, it
-also keeps pandas out (``executors.block_pandas``).
+warm instead of paying for them in its first task (~0.5 CPU s per worker measured: pyarrow's
+first ``pa.array`` imports pandas, the code-point tables, the fastText model, the Parquet writer).
 
 Importing this module never fails: the fork server would die with it, so anything that goes wrong
 here is left for the task itself to meet (and report) as it would without the warm-up.
 """
 from __future__ import annotations
-
-import os
-
-from .executors import NO_PANDAS, block_pandas
 
 
 def warm_up() -> None:
@@ -24,7 +19,7 @@ def warm_up() -> None:
     from . import chars, dedup, langid, stages  # noqa: F401  (imports every stage)
 
     stages.tune_allocator()                             # as every task does first
-    dedup.warm_up()                                     # pyarrow's first conversion from numpy
+    dedup.warm_up()                                     # pyarrow's first call imports pandas
     for comp in ("none", "zstd"):                       # codecs of the work and output files
         pq.write_table(pa.table({"x": ["a"]}), io.BytesIO(), compression=comp)
     np.save(io.BytesIO(), np.zeros(1, np.uint32))
@@ -34,8 +29,6 @@ def warm_up() -> None:
         langid.get_backend(backend).detect("warm up")
 
 
-if os.environ.get(NO_PANDAS) == "1":
-    block_pandas()
 try:
     warm_up()
 except Exception:   # noqa: BLE001, S110  (see the module docstring)

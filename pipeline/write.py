@@ -343,15 +343,15 @@ def build_tables(h: Handoff, decisions: pa.Table | None, run_id: str) -> tuple[d
     # Decisions, applied in their order: a document's last one, a paragraph's first one.
     doc_k = doc_row = para_j = para_row = np.zeros(0, np.int64)
     new = None
-    if decisions is not None and decisions.num_rows:
+    if decisions is not None and decisions.num_rows and n:     # (no document: nothing to decide)
         flat_key = flat_doc * (1 << 31) + flat_para
         dfile, dpos = _np(decisions.column("file")).astype(np.int64), _np(decisions.column("pos")).astype(np.int64)
         dpara = _np(decisions.column("para")).astype(np.int64)
         key = (_np(docs.column("file")).astype(np.int64) << 42) | _np(docs.column("pos")).astype(np.int64)
         by_key = np.argsort(key, kind="stable")
-        at = np.minimum(np.searchsorted(key[by_key], (dfile << 42) | dpos), max(n - 1, 0))
-        k = by_key[at] if n else np.zeros(len(dfile), np.int64)
-        ok = (key[k] == ((dfile << 42) | dpos)) & live[k] if n else np.zeros(len(dfile), bool)
+        at = np.minimum(np.searchsorted(key[by_key], (dfile << 42) | dpos), n - 1)
+        k = by_key[at]
+        ok = (key[k] == ((dfile << 42) | dpos)) & live[k]
         rows = np.arange(len(dfile))
         last = rows[ok & (dpara < 0)][::-1]                      # the last decision of each document
         doc_k, first = np.unique(k[last], return_index=True)

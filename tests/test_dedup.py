@@ -315,8 +315,9 @@ def test_signature_reads_and_chunked_jaccard_match_memory(tmp_path):
     a, b = nprng.integers(0, n, 5000), nprng.integers(0, n, 5000)
     a[:50], b[:50] = b[50:100], a[50:100]                              # some pairs twice, reversed
     truth = np.count_nonzero(every[a] == every[b], axis=1) / c.num_perm
-    for max_bytes in (1, 4096, 64 << 20):                              # one pair per chunk ... one chunk
-        assert np.array_equal(corpus.jaccard(a, b, max_bytes=max_bytes, sub=7), truth)
+    for max_bytes in (1, 4096, 5000, 64 << 20):                        # a sub-chunk per chunk ... one chunk
+        for sub in (3, 7, 1 << 14):
+            assert np.array_equal(corpus.jaccard(a, b, max_bytes=max_bytes, sub=sub), truth)
         order = np.argsort(a, kind="stable")
         assert np.array_equal(corpus.jaccard(a[order], b[order], max_bytes=max_bytes), truth[order])
     assert len(corpus.jaccard(a[:0], b[:0])) == 0

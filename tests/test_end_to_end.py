@@ -129,8 +129,8 @@ def test_same_bytes_for_any_worker_count_and_shard_size(tmp_path):
 
 
 def test_command_line_workers_give_the_same_bytes(tmp_path):
-    """The command line's workers (forked from a warmed-up fork server, without pandas) write
-    what one worker in this process writes."""
+    """The command line's workers (forked from a warmed-up fork server) write what one worker in
+    this process writes."""
     src = _shards_input(tmp_path)
     ref = run_pipeline([src], tmp_path / "ref", **{"executor.workers": 1, "input.shard_size_mb": 0.001})
     r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
@@ -139,6 +139,31 @@ def test_command_line_workers_give_the_same_bytes(tmp_path):
     assert r.returncode == 0, r.stderr
     assert ref.stats["inputs"]["shards"] > 2
     assert file_bytes(tmp_path / "cli") == file_bytes(tmp_path / "ref")
+
+
+def test_parquet_timestamps_read_the_same_in_any_process(tmp_path):
+    """Metadata columns of a Parquet input (nanosecond timestamps, as pandas writes them) come out
+    the same from the command line's workers as from this process."""
+    import datetime as dt
+
+    import pyarrow as pa
+    src = tmp_path / "in"
+    src.mkdir()
+    texts = [p for p in (ROOT / "seeds" / os.listdir(ROOT / "seeds")[0]).read_text(encoding="utf-8").split("\n\n")
+             if len(p) > 80]
+    for f in range(2):
+        ts = pa.array([1_700_000_000_000_000_001 + f * 10**12, 1_700_000_000_000_000_000], pa.timestamp("ns"))
+        pq.write_table(pa.table({"id": [f"p{f}-0", f"p{f}-1"], "text": texts[2 * f:2 * f + 2], "ts": ts,
+                                 "day": [dt.date(2026, 12, 1), None]}), src / f"part-{f}.parquet")
+    ref = run_pipeline([src], tmp_path / "ref", **{"executor.workers": 1})
+    assert ref.stats["inputs"]["shards"] == 2
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
+                        "--input", str(src), "--output", str(tmp_path / "cli"), "--workers", "2", "--quiet"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert file_bytes(tmp_path / "cli") == file_bytes(tmp_path / "ref")
+    meta = [json.loads(d["metadata"]) for d in read_docs(tmp_path / "ref")]
+    assert meta and all("ts" in m for m in meta)
 
 
 def test_byte_range_shards_read_every_line_once(tmp_path):

@@ -185,6 +185,12 @@ def test_a_decision_for_a_paragraph_the_document_lacks_stops_the_shard():
         write.build_tables(h, _decisions([(0, 40, 9, "duplicate_exact", "{}")]), "run")
 
 
+def test_a_shard_without_documents_ignores_decisions():
+    h = write.handoff([], "ledger")
+    tables, ledger, counts = write.build_tables(h, _decisions([(0, 40, 0, "duplicate_exact", "{}")]), "run")
+    assert tables == {} and ledger.num_rows == 0 and counts["in-docs"] == 0
+
+
 def test_an_earlier_attempts_routed_rows_are_not_read(tmp_path):
     base = str(tmp_path / "00000")
     write.handoff(_docs(), "partition").write(base)
