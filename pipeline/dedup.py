@@ -503,6 +503,17 @@ class _BandReader:
         return out
 
 
+def _agreement(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
+               sub: int = 1 << 14) -> None:
+    """``out[j]``: the share of equal values in signatures ``sa[ia[j]]`` and ``sb[ib[j]]`` (the
+    estimated Jaccard), in sub-chunks whose temporaries malloc reuses (larger ones are mapped
+    afresh every time)."""
+    w = sa.shape[1]
+    for s in range(0, len(ia), sub):
+        e = min(s + sub, len(ia))
+        out[s:e] = np.count_nonzero(sa[ia[s:e]] == sb[ib[s:e]], axis=1) / w
+
+
 class _Corpus(_BandReader):
     """The small per-item columns of all segments, in one global numbering, plus lazy access to
     signatures, bands and doc ids by segment."""
@@ -591,9 +602,7 @@ class _Corpus(_BandReader):
             sb = self.sigs(cb[ob], ws.get("sb", k * w, np.uint32).reshape(-1, w))
             ib = np.empty(k, np.int64)
             ib[ob] = np.arange(k)                           # row of each pair's b in sb
-            for s in range(0, k, sub):                      # temporaries malloc reuses
-                e = min(s + sub, k)
-                out[i + s:i + e] = np.count_nonzero(sa[ia[s:e]] == sb[ib[s:e]], axis=1) / w
+            _agreement(sa, ia, sb, ib, out[i:i + k], sub)
         if order is not None:
             res = np.empty_like(out)
             res[order] = out
@@ -608,11 +617,9 @@ class _Corpus(_BandReader):
             return self.jaccard
         s = self.sigs(ids)
 
-        def sim(a: np.ndarray, b: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
-            ia, ib = np.searchsorted(ids, a), np.searchsorted(ids, b)
+        def sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             out = np.empty(len(a), dtype=np.float64)
-            for i in range(0, len(a), chunk):
-                out[i:i + chunk] = np.count_nonzero(s[ia[i:i + chunk]] == s[ib[i:i + chunk]], axis=1) / s.shape[1]
+            _agreement(s, np.searchsorted(ids, a), s, np.searchsorted(ids, b), out)
             return out
         return sim
 

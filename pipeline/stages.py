@@ -137,7 +137,6 @@ def clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
 
 
 def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
-    t_start = time.time()
     clock = _Clock()
     counts: Counter = Counter()
     docs = list(ShardReader(spec, cfg.input))
@@ -184,7 +183,7 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
         keys.write(base)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "docs": len(docs),
-              "bytes": n_bytes, "rss_mb": _peak_rss_mb(), "wall": [t_start, time.time()], "pid": os.getpid()}
+              "bytes": n_bytes, "rss_mb": _peak_rss_mb()}
     faults.point("stage1-written")
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
     faults.point("stage1-done")
@@ -199,7 +198,6 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
 
 
 def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
-    t_start = time.time()
     clock = _Clock()
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
     handoff = write.Handoff.read(base)
@@ -225,7 +223,7 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
               "docs": handoff.docs.num_rows,
               "bytes": pc.sum(pc.binary_length(handoff.docs.column("text"))).as_py() or 0,
-              "rss_mb": _peak_rss_mb(), "wall": [t_start, time.time()], "pid": os.getpid()}
+              "rss_mb": _peak_rss_mb()}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
     faults.point("finish-done")
     return result

@@ -206,16 +206,8 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
                     gone = [si for si, s in enumerate(sents) if s.reason]
                 # p.remaining_text(), from what was just found
                 t = "".join(p.text[s.start:s.end] for s in sents if not s.reason).strip() if gone else p.text
-                if p.reason is None and not gone and t:     # the common case: kept whole
-                    kept.append((p, t))
-                    kt_append(t)
-                    ki_append(p.idx)
-                    ks_append(p.start)
-                    ke_append(p.start + len(t))
-                    continue
-                if p.reason is not None:
-                    if t:
-                        row(k, doc, t, p.reason, p.detail, p.idx, None, p.start, p.start + len(p.text), p.idx, 0)
+                if p.reason is not None and t:
+                    row(k, doc, t, p.reason, p.detail, p.idx, None, p.start, p.start + len(p.text), p.idx, 0)
                 # sentences removed before the paragraph was dropped keep their own rows
                 for si in gone:
                     s = p.sentences[si]
@@ -229,10 +221,10 @@ def handoff(docs: list[Document], routing: str) -> Handoff:
                     row(k, doc, text, s.reason, s.detail, p.idx, si, start, start + len(text), p.idx, si + 1)
                 if p.reason is None and t:
                     kept.append((p, t))
-                    kt.append(t)
-                    ki.append(p.idx)
-                    ks.append(p.start)
-                    ke.append(p.start + len(p.text))
+                    kt_append(t)
+                    ki_append(p.idx)
+                    ks_append(p.start)
+                    ke_append(p.start + len(p.text))
             kept_all.append(kept)
             kn.append(len(kept))
             if not doc.paragraphs:
