@@ -123,3 +123,23 @@ def test_run_takes_config_overrides(tmp_path):
                                  "--set", bad], capture_output=True, text=True, cwd=ROOT)
         assert r.returncode == 2 and named in r.stderr, (bad, r.stderr)
         assert not (tmp_path / "b").exists()
+
+
+def test_console_script_runs_and_reports_errors(tmp_path):
+    """The installed ``clean-corpus`` script (cli.entry, as ``python -m pipeline``) cleans the seed,
+    and exits with 2 and the bad key named for a bad config."""
+    import os
+    script = os.path.join(os.path.dirname(sys.executable), "clean-corpus")
+    out = tmp_path / "out"
+    r = subprocess.run([script, "run", str(ROOT / "configs" / "default.yaml"), "--input", str(ROOT / "seeds"),
+                        "--output", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (out / "manifest.json").exists()
+    assert len(ds.dataset(str(out / "docs"), format="parquet").to_table()) == 1
+    reasons = sorted(ds.dataset(str(out / "ledger"), format="parquet").to_table().column("reason").to_pylist())
+    assert reasons == ["byline", "foreign_language", "truncated", "truncated"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("segment:\n  splitter: nope\n", encoding="utf-8")
+    r = subprocess.run([script, "run", str(bad), "--input", str(ROOT / "seeds"), "--output", str(tmp_path / "o2")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "segment.splitter" in r.stderr
