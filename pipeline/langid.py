@@ -340,7 +340,8 @@ KINDS = (None, "script", "long", "short", "native")
 
 def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | None = None):
     """The live sentences of the documents whose language is known, in order, and their judgement:
-    ([(document, paragraph, sentence)], kind codes (index in KINDS), letters, paragraph numbers).
+    (sentences, [(document, paragraph)] of the paragraphs listed, per sentence the index of its
+    paragraph in that list, kind codes (index in KINDS), letters, paragraph numbers).
     Character counts come from the character classes of a batch of documents (``_span_counts``),
     not a regex per sentence.
 
@@ -351,29 +352,41 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
     cjk_code = chars.SCRIPT_NAMES.index("cjk") + 1
     if text is None:
         text = TextBatches([d for d in docs if d.reason is None and d.lang != "und"])
-    entries, kinds, letter_counts, para_ids, n_paras = [], [], [], [], 0
+    sentences, prefs, pref_idx, kinds, letter_counts, para_ids, n_paras = [], [], [], [], [], [], 0
     for batch, offsets, cls, hit_starts, hit_buckets, _ntok, _letters in text.batches:
-        spans, where, pids, doc_idx = [], [], [], []
+        # per live sentence: its span in the batch; per paragraph listed: its number, its
+        # document's index in the batch, how many live sentences it has
+        starts, ends, pids, pdoc, counts, first = [], [], [], [], [], len(prefs)
         for k, d in enumerate(batch):
             if d.reason is not None or d.lang == "und":
                 n_paras += len(d.paragraphs)
                 continue
             base = int(offsets[k])
             for p in d.paragraphs:
-                for s in p.sentences:
-                    if s.reason is None:
-                        spans.append((base + p.start + s.start, base + p.start + s.end))
-                        where.append((d, p, s))
-                        pids.append(n_paras)
-                        doc_idx.append(k)
+                sents = p.sentences
+                if len(sents) == 1:             # most paragraphs: one sentence
+                    if sents[0].reason is not None:
+                        sents = ()
+                elif not all(s.reason is None for s in sents):
+                    sents = [s for s in sents if s.reason is None]
+                b = base + p.start
+                starts += [b + s.start for s in sents]
+                ends += [b + s.end for s in sents]
+                sentences += sents
+                prefs.append((d, p))
+                pids.append(n_paras)
+                pdoc.append(k)
+                counts.append(len(sents))
                 n_paras += 1
-        if not spans:
+        if not starts:
             continue
-        se = np.array(spans, dtype=np.int64)
-        doc_idx = np.array(doc_idx, np.int64)
+        se = np.empty((len(starts), 2), np.int64)
+        se[:, 0], se[:, 1] = starts, ends
+        counts = np.array(counts, np.int64)
+        doc_idx = np.repeat(np.array(pdoc, np.int64), counts)
         main, letters, nonspace, words, own, cjk = _span_counts(cls, offsets, se, doc_idx, cjk_code)
         has_script = main[doc_idx] >= 0
-        kind = np.full(len(spans), 0, np.int8)           # 0 none, 1 script, 2 long, 3 short
+        kind = np.full(len(starts), 0, np.int8)          # 0 none, 1 script, 2 long, 3 short
         ok = (letters >= 4) & (letters >= 0.6 * nonspace)
         other_script = has_script & (own < 0.2 * letters)
         kind[ok & other_script & ((cjk > 0) | (words >= 2))] = 1
@@ -385,13 +398,15 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
         if cfg.function_words:
             doc_fw = np.array([_FW_INDEX.get(d.lang, -1) for d in batch], np.int8)
             kind[(kind >= 2) & _native(hit_starts, hit_buckets, se, doc_fw[doc_idx])] = 4
-        entries += where
         kinds.append(kind)
         letter_counts.append(letters)
-        para_ids.append(np.array(pids, np.int64))
-    if not entries:
-        return [], np.zeros(0, np.int8), np.zeros(0, np.int32), np.zeros(0, np.int64)
-    return entries, np.concatenate(kinds), np.concatenate(letter_counts), np.concatenate(para_ids)
+        para_ids.append(np.repeat(np.array(pids, np.int64), counts))
+        pref_idx.append(np.repeat(np.arange(first, len(prefs), dtype=np.int64), counts))
+    if not sentences:
+        empty = np.zeros(0, np.int64)
+        return [], [], empty, np.zeros(0, np.int8), np.zeros(0, np.int32), empty
+    return (sentences, prefs, np.concatenate(pref_idx), np.concatenate(kinds), np.concatenate(letter_counts),
+            np.concatenate(para_ids))
 
 
 def _span_counts(cls: np.ndarray, offsets: np.ndarray, se: np.ndarray, doc_idx: np.ndarray, cjk_code: int):
@@ -502,14 +517,16 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches 
     primary = _Memo(get_backend(cfg.backend, cfg.langdetect_seed))
     confirm = None if cfg.confirm_backend in ("none", cfg.backend) else _Memo(get_backend(
         cfg.confirm_backend, cfg.langdetect_seed))
-    entries, kind, letters, para = _judgements(docs, cfg, text)
-    if not entries:
+    sentences, prefs, pref_idx, kind, letters, para = _judgements(docs, cfg, text)
+    if not sentences:
         return docs
     judged = np.bincount(para, weights=kind > 0)                 # judged sentences per paragraph
     touched: dict[int, tuple] = {}                               # paragraph -> (doc, paragraph, languages)
-    for i in np.flatnonzero((kind >= 1) & (kind <= 3)).tolist():  # the detectors run on these only
-        d, p, s = entries[i]
-        found = _foreign(p.text[s.start:s.end], KINDS[kind[i]], int(letters[i]), d.lang, primary, confirm, cfg)
+    run = np.flatnonzero((kind >= 1) & (kind <= 3))                # the detectors run on these only
+    for i, k, n, j in zip(run.tolist(), kind[run].tolist(), letters[run].tolist(), pref_idx[run].tolist()):
+        s = sentences[i]
+        d, p = prefs[j]
+        found = _foreign(p.text[s.start:s.end], KINDS[k], n, d.lang, primary, confirm, cfg)
         if found:
             _mark(s, found[0], found[1], d.lang)
             touched.setdefault(int(para[i]), (d, p, set()))[2].add(found[0])
