@@ -109,6 +109,31 @@ def _median_run(runs: list[dict]) -> dict:
     return r
 
 
+# A fixed single-core workload of no code of ours (Python bytecode, zlib, a numpy sort), run in a
+# fresh process between the runs: its CPU seconds show how fast the machine is in that moment (on
+# a shared machine the same work has taken 30-50% longer in one sitting than in another), so
+# that figures from different sittings, or from the start and the end of one, can be compared.
+_CALIBRATE = r"""
+import json, resource, time, zlib
+import numpy as np
+t0 = time.process_time()
+x = 0
+for i in range(5_000_000):
+    x = (x * 31 + i) % 1_000_003
+blob = bytes(range(256)) * 40_000
+for _ in range(8):
+    zlib.compress(blob, 6)
+np.sort(np.random.default_rng(7).integers(0, 1 << 62, 4_000_000))
+print(json.dumps({"cpu": time.process_time() - t0}))
+"""
+
+
+def calibrate(times: int = 3) -> float:
+    """The best of ``times`` runs (a single run varies by ~20% within a minute)."""
+    return min(json.loads(subprocess.run([sys.executable, "-c", _CALIBRATE], capture_output=True, text=True,
+                                         check=True).stdout)["cpu"] for _ in range(times))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=20000)
@@ -126,6 +151,7 @@ def main() -> int:
     corpus = build_corpus(args.docs, os.path.join(args.dir, f"corpus-{args.docs}"))
     mb = os.path.getsize(corpus) / 1e6
     print(f"corpus: {corpus} ({mb:.1f} MB, {args.docs} documents)")
+    checks = [("start", calibrate())]
     base, rates, last_wall = None, {}, {}
     # With --repeat N the worker counts run in turn N times (so that a slow spell of the machine
     # hits all of them) and each figure is the median of its N runs.
@@ -148,6 +174,7 @@ def main() -> int:
               f"of a worker {r['task_rss_mb']:.0f} MB")
         shares = ", ".join(f"{k} {v / cpu:.0%}" for k, v in sorted(t["cpu_seconds"].items(), key=lambda x: -x[1]))
         print(f"  CPU share per stage: {shares}")
+    checks.append(("after the small runs", calibrate()))
     if args.scale > 1:
         big = build_corpus(args.docs * args.scale, os.path.join(args.dir, f"corpus-{args.docs * args.scale}"))
         big_mb = os.path.getsize(big) / 1e6
@@ -157,6 +184,7 @@ def main() -> int:
             big_runs[w] = run_ours(big, w, os.path.join(args.dir, f"out-scale-{w}"))
         # The machine's speed drifts over minutes: the small corpus runs again after the large
         # runs, and the large run is compared with the mean of the small runs before and after it.
+        checks.append(("after the large runs", calibrate()))
         after = {w: run_ours(corpus, w, os.path.join(args.dir, f"out-{w}"))["wall"] for w in scale_workers
                  if w in last_wall}
         for w in scale_workers:
@@ -201,6 +229,9 @@ def main() -> int:
               f"ours / peer = {ours / peer:.1f}x")
     else:
         print("datatrove peer: not run (no virtualenv at --peer; see ../shared/bench/README.md)")
+    checks.append(("end", calibrate()))
+    print("machine speed check (CPU s of a fixed single-core workload of no code of ours; more = a slower "
+          "machine in that moment): " + ", ".join(f"{name} {cpu:.2f}" for name, cpu in checks))
     return 0
 
 
