@@ -109,7 +109,8 @@ def _median_run(runs: list[dict]) -> dict:
     return r
 
 
-# A fixed single-core workload of no code of ours (Python bytecode, zlib, a numpy sort), run in a
+# A fixed single-core workload of no code of ours (Python bytecode, zlib, a numpy sort, random
+# reads from 192 MB), run in a
 # fresh process between the runs: its CPU seconds show how fast the machine is in that moment (on
 # a shared machine the same work has taken 30-50% longer in one sitting than in another), so
 # that figures from different sittings, or from the start and the end of one, can be compared.
@@ -123,7 +124,10 @@ for i in range(5_000_000):
 blob = bytes(range(256)) * 40_000
 for _ in range(8):
     zlib.compress(blob, 6)
-np.sort(np.random.default_rng(7).integers(0, 1 << 62, 4_000_000))
+rng = np.random.default_rng(7)
+np.sort(rng.integers(0, 1 << 62, 4_000_000))
+big = np.arange(24_000_000, dtype=np.int64)           # 192 MB: gathers from it go to memory
+big[rng.integers(0, len(big), 6_000_000)].sum()
 print(json.dumps({"cpu": time.process_time() - t0}))
 """
 
