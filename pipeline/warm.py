@@ -33,3 +33,11 @@ try:
     warm_up()
 except Exception:   # noqa: BLE001, S110  (see the module docstring)
     pass
+
+# What the fork server holds now lives as long as it does: frozen, a worker's garbage collections
+# never walk these ~65,000 objects, nor write to their pages (which would copy each page the
+# worker shares with the server). Workers' CPU outside their tasks, 97.9 MB with 2 workers, three
+# interleaved pairs: 1.00-1.21 against 1.14-1.39 s.
+import gc  # noqa: E402
+
+gc.freeze()
