@@ -186,9 +186,9 @@ def main() -> int:
         scale_workers = args.scale_workers or [args.workers[-1]]
         for w in scale_workers:
             big_runs[w] = run_ours(big, w, os.path.join(args.dir, f"out-scale-{w}"))
+            checks.append((f"after the large {w}-worker run", calibrate()))
         # The machine's speed drifts over minutes: the small corpus runs again after the large
         # runs, and the large run is compared with the mean of the small runs before and after it.
-        checks.append(("after the large runs", calibrate()))
         after = {w: run_ours(corpus, w, os.path.join(args.dir, f"out-{w}"))["wall"] for w in scale_workers
                  if w in last_wall}
         for w in scale_workers:
