@@ -456,7 +456,7 @@ class _BandReader:
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self._headers: dict = {}
         self._row: dict = {}       # one reusable read buffer per segment size
-        self._bufs: dict = {}
+        self._ws = _Workspace()
 
     def _npy(self, i: int, suffix: str) -> tuple[str, int, tuple]:
         """(path, data offset, shape) of a segment's .npy file, header read once."""
@@ -474,10 +474,7 @@ class _BandReader:
     def _buffer(self, name: str, n: int, dtype) -> np.ndarray:
         """A reusable read buffer of ``n`` items: a fresh one per read would be mapped and zeroed
         by the kernel every time (a page fault per 4 KB)."""
-        buf = self._bufs.get(name)
-        if buf is None or len(buf) < n:
-            buf = self._bufs[name] = np.empty(n, dtype)
-        return buf[:n]
+        return self._ws.get(name, n, dtype)
 
     def _runs(self, sorted_idx: np.ndarray):
         """(segment, start, end) of the runs of ``sorted_idx`` that fall in each segment."""

@@ -110,12 +110,12 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 # A fixed single-core workload of no code of ours (Python bytecode, zlib, a numpy sort, random
-# reads from 192 MB), run in a
-# fresh process between the runs: its CPU seconds show how fast the machine is in that moment (on
-# a shared machine the same work has taken 30-50% longer in one sitting than in another), so
-# that figures from different sittings, or from the start and the end of one, can be compared.
+# reads from 192 MB), run in a fresh process between the runs: its CPU seconds show how fast the
+# machine is in that moment (on a shared machine the same work has taken 30-50% longer in one
+# sitting than in another), so that figures from different sittings, or from the start and the
+# end of one, can be compared.
 _CALIBRATE = r"""
-import json, resource, time, zlib
+import json, time, zlib
 import numpy as np
 t0 = time.process_time()
 x = 0

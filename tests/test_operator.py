@@ -109,7 +109,6 @@ def test_report_examples_are_evenly_spaced_across_ledger_files(tmp_path):
 def test_run_takes_config_overrides(tmp_path):
     """``run --set KEY=VALUE`` changes the run's config (the manifest records it); a bad key or
     value stops the run with a message that names it, before anything is written."""
-    import json
     cfg = str(ROOT / "configs" / "default.yaml")
     r = subprocess.run(PY + ["run", cfg, "--input", str(DATA / "corpus.jsonl"), "--output", str(tmp_path / "o"),
                              "--quiet", "--set", "dedup.keep=longest", "--set", "dedup.min_near_words=5"],
