@@ -225,3 +225,30 @@ def test_shared_text_batches_give_the_same_sentences():
         results.append([(d.lang, _flagged(d)) for d in docs])
     assert results[0] == results[1]
     assert results[0][0] == ("en", [(SENTENCES["es"], "es")]) and results[0][3][0] == "gl"
+
+
+def test_code_point_tables_match_the_unicode_definitions():
+    """Every code point the tables cover, checked one by one against Python's own Unicode data
+    (the tables are built in bulk; a block whose lower case changes length is the odd case)."""
+    import unicodedata
+
+    from pipeline import chars
+    t = chars.tables()
+    letter, space, word, lower = (t[k].tolist() for k in ("letter", "space", "word", "lower"))
+    for cp in range(chars.LIMIT):
+        ch = chr(cp)
+        low = ch.lower()
+        assert letter[cp] == ch.isalpha() and space[cp] == ch.isspace(), hex(cp)
+        assert word[cp] == (ch.isalnum() or unicodedata.category(ch) in ("Mn", "Mc")), hex(cp)
+        assert lower[cp] == (ord(low) if len(low) == 1 else cp), hex(cp)
+    in_script = 0
+    for i, name in enumerate(chars.SCRIPT_NAMES):
+        for lo, hi in chars.SCRIPTS[name]:
+            assert (t["script"][lo:hi + 1] == i + 1).all(), name
+            in_script += hi + 1 - lo
+    assert int((t["script"] > 0).sum()) == in_script          # and no code point outside them
+    # A few fixed points, so that a wrong reading of the definitions above cannot pass unseen.
+    assert t["lower"][0x130] == 0x130 and t["lower"][ord("Ä")] == ord("ä") and t["lower"][ord("Ж")] == ord("ж")
+    assert t["word"][0x301] and not t["letter"][0x301] and t["space"][0x3000]
+    assert [chars.SCRIPT_NAMES[t["script"][ord(c)] - 1] for c in "aЖαعשあ한क" "ก"] == \
+        ["latin", "cyrillic", "greek", "arabic", "hebrew", "cjk", "cjk", "devanagari", "thai"]
