@@ -22,6 +22,8 @@
  * and where the exclusive function words are.
  *
  * 5. Character counts of the sentences language ID judges (pipeline.langid._span_counts).
+ *
+ * 6. The estimated Jaccard of signature pairs in the dedup barrier (pipeline.dedup._agreement).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -477,6 +479,60 @@ done:
     return result;
 }
 
+/* agreement(sa, ia, sb, ib, width, out): for every j, the share of the width values of rows
+ * sa[ia[j]] and sb[ib[j]] that are equal (the estimated Jaccard of two MinHash signatures), into
+ * out[j]. sa and sb uint32[rows * width] (C order), ia and ib int64[k], out float64[k]; every index
+ * must name a row. The numpy version gathers both rows and compares them in temporaries. */
+CLONES
+static void agreement_of(const uint32_t *sa, const int64_t *ia, const uint32_t *sb, const int64_t *ib,
+                         Py_ssize_t k, Py_ssize_t w, double *out) {
+    for (Py_ssize_t j = 0; j < k; j++) {
+        const uint32_t *x = sa + ia[j] * w, *y = sb + ib[j] * w;
+        int64_t same = 0;
+        for (Py_ssize_t i = 0; i < w; i++)
+            same += x[i] == y[i];
+        out[j] = (double)same / (double)w;
+    }
+}
+
+static PyObject *agreement(PyObject *self, PyObject *args) {
+    Py_buffer b[5];
+    Py_ssize_t w;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nw*", &b[0], &b[1], &b[2], &b[3], &w, &b[4]))
+        return NULL;
+    PyObject *result = NULL;
+    static const char *names[5] = {"sa", "ia", "sb", "ib", "out"};
+    static const Py_ssize_t sizes[5] = {4, 8, 4, 8, 8};
+    for (int i = 0; i < 5; i++) {
+        if (b[i].len % sizes[i]) {
+            PyErr_Format(PyExc_ValueError, "agreement: %s is not a whole number of %zd-byte items", names[i], sizes[i]);
+            goto done;
+        }
+    }
+    Py_ssize_t k = b[1].len / 8;
+    if (w <= 0 || b[3].len / 8 != k || b[4].len / 8 != k || (b[0].len / 4) % w || (b[2].len / 4) % w) {
+        PyErr_SetString(PyExc_ValueError, "agreement: the sizes of sa, ia, sb, ib, out and width do not agree");
+        goto done;
+    }
+    const Py_ssize_t na = b[0].len / 4 / w, nb = b[2].len / 4 / w;
+    const int64_t *ia = (const int64_t *)b[1].buf, *ib = (const int64_t *)b[3].buf;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (ia[j] < 0 || ia[j] >= na || ib[j] < 0 || ib[j] >= nb) {
+            PyErr_SetString(PyExc_IndexError, "agreement: an index names no row");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    agreement_of((const uint32_t *)b[0].buf, ia, (const uint32_t *)b[2].buf, ib, k, w, (double *)b[4].buf);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int i = 0; i < 5; i++)
+        PyBuffer_Release(&b[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"affine32", affine32, METH_VARARGS,
      "affine32(flat, offsets, a, b, out): MinHash signatures (datasketch's affine32 scheme) into out."},
@@ -486,6 +542,8 @@ static PyMethodDef methods[] = {
      "scan(cps, offsets, packed, classes, table, longest, out_classes, hit_starts, hit_buckets, ntok, letters) -> hits"},
     {"span_counts", span_counts, METH_VARARGS,
      "span_counts(cls, offsets, starts, ends, span_doc, cjk_code, main, letters, nonspace, words, own, cjk)"},
+    {"agreement", agreement, METH_VARARGS,
+     "agreement(sa, ia, sb, ib, width, out): estimated Jaccard of the signature pairs (sa[ia[j]], sb[ib[j]])."},
     {"shingles", shingles, METH_VARARGS, "shingles(tok_hash, tok_offsets, cjk, n_words, n_cjk, flat, flat_offsets) -> count"},
     {NULL, NULL, 0, NULL},
 };

@@ -503,8 +503,20 @@ class _BandReader:
 def _agreement(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
                sub: int = 1 << 14) -> None:
     """``out[j]``: the share of equal values in signatures ``sa[ia[j]]`` and ``sb[ib[j]]`` (the
-    estimated Jaccard), in sub-chunks whose temporaries malloc reuses (larger ones are mapped
-    afresh every time)."""
+    estimated Jaccard): by the compiled kernel (500,000 pairs of 128 values: 0.09-0.12 CPU s against
+    0.38-0.46 for numpy, which gathers both rows into temporaries), or by numpy in sub-chunks
+    whose temporaries malloc reuses (larger ones are mapped afresh every time)."""
+    w = sa.shape[1]
+    if (_native is not None and len(ia) and sa.dtype == sb.dtype == np.uint32 and out.dtype == np.float64
+            and out.flags.c_contiguous):
+        _native.agreement(np.ascontiguousarray(sa), np.ascontiguousarray(ia, np.int64), np.ascontiguousarray(sb),
+                          np.ascontiguousarray(ib, np.int64), w, out)
+        return
+    _agreement_numpy(sa, ia, sb, ib, out, sub)
+
+
+def _agreement_numpy(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
+                     sub: int = 1 << 14) -> None:
     w = sa.shape[1]
     for s in range(0, len(ia), sub):
         e = min(s + sub, len(ia))

@@ -323,6 +323,36 @@ def test_signature_reads_and_chunked_jaccard_match_memory(tmp_path):
     assert len(corpus.jaccard(a[:0], b[:0])) == 0
 
 
+def test_signature_agreement_kernel_equals_numpy(monkeypatch):
+    """The compiled kernel behind the barrier's Jaccard estimates gives numpy's values bit for bit
+    (any width, repeated and reversed pairs, none), rejects an index that names no row, and the
+    barrier's chunked Jaccard gives the same values through the numpy fallback."""
+    from pipeline import dedup
+    assert dedup._native is not None, "pipeline._native was not built"
+    rng = np.random.default_rng(5)
+    for w, na, nb, k in ((128, 300, 200, 4000), (1, 5, 7, 50), (100, 40, 40, 0), (64, 1, 1, 3)):
+        sa = rng.integers(0, 4, (na, w), dtype=np.uint32)            # few values: many agree
+        sb = np.concatenate([sa[: min(na, nb)], rng.integers(0, 4, (nb - min(na, nb), w), dtype=np.uint32)])
+        ia, ib = rng.integers(0, na, k), rng.integers(0, nb, k)
+        fast, slow = np.full(k, -1.0), np.full(k, -1.0)
+        dedup._agreement(sa, ia, sb, ib, fast)
+        for sub in (1, 7, 1 << 14):
+            dedup._agreement_numpy(sa, ia, sb, ib, slow, sub)
+            assert np.array_equal(fast, slow)
+        assert k == 0 or 0.0 <= fast.min() <= fast.max() <= 1.0         # every pair written (not -1)
+    sig = rng.integers(0, 4, (10, 8), dtype=np.uint32)
+    with pytest.raises(IndexError):
+        dedup._native.agreement(sig, np.array([0, 10]), sig, np.array([0, 1]), 8, np.empty(2))
+    with pytest.raises(ValueError):
+        dedup._native.agreement(sig, np.array([0, 1]), sig, np.array([0, 1]), 3, np.empty(2))
+    # The chunked estimate of the corpus, through numpy (an install without a compiler).
+    monkeypatch.setattr(dedup, "_native", None)
+    out = np.empty(4000)
+    dedup._agreement(sa := rng.integers(0, 4, (50, 16), dtype=np.uint32), ia := rng.integers(0, 50, 4000), sa,
+                     ib := rng.integers(0, 50, 4000), out)
+    assert np.array_equal(out, np.count_nonzero(sa[ia] == sa[ib], axis=1) / 16)
+
+
 def test_decision_details_are_json_whatever_the_kept_ids():
     """The barrier writes each drop's detail column by column; a kept document id with quotes,
     backslashes, control characters or other scripts still gives the JSON ``json.dumps`` writes."""
