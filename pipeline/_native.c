@@ -26,6 +26,9 @@
  * 6. The estimated Jaccard of signature pairs in the dedup barrier (pipeline.dedup._agreement).
  */
 #define PY_SSIZE_T_CLEAN
+/* The module's VERSION: pipeline/kernels.py treats a build of another version (an older _native.c)
+ * as not built. Raise both when a kernel is added or changed. */
+#define KERNELS_VERSION 2
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
@@ -550,4 +553,11 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__native(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", KERNELS_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

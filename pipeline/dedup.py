@@ -34,13 +34,8 @@ import xxhash
 
 from . import chars, write
 from .config import DedupConfig
+from .kernels import native as _native     # the compiled kernels, or None: numpy computes the same values
 from .model import Document
-
-# The compiled kernels (pipeline/_native.c), optional at install: numpy computes the same values.
-try:
-    from . import _native
-except ImportError:                 # pragma: no cover - depends on the install
-    _native = None
 
 KEYS_SCHEMA = pa.schema([
     ("kind", pa.int8()), ("file", pa.int32()), ("pos", pa.int64()), ("para", pa.int32()),

@@ -25,12 +25,8 @@ import numpy as np
 
 from . import chars
 from .config import LangidConfig
+from .kernels import native as _kernel     # the compiled kernels, or None: numpy computes the same values
 from .model import Document
-
-try:                                # the compiled kernels (pipeline/_native.c), optional at install
-    from . import _native as _kernel
-except ImportError:                 # pragma: no cover - depends on the install
-    _kernel = None
 
 _CODE_MAP = {"iw": "he", "jw": "jv", "in": "id", "mo": "ro", "ji": "yi", "un": "und", "xx": "und", "xxx": "und", "zzp": "und", "nb": "no", "nn": "no"}
 

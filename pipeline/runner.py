@@ -163,8 +163,11 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=Non
     total_bytes = sum(f.size for f in files)
     log(f"run {run_id}: {len(files)} input file(s), {total_bytes / 1e6:.1f} MB, {len(shards)} shard(s)")
     if dedup._native is None:
-        log("note: the compiled kernels (pipeline/_native.c) were not built at install, so numpy computes the "
-            "same values, slower (MinHash ~10x); reinstall with a C compiler to speed them up")
+        from .kernels import stale
+        why = ("were built from an older pipeline/_native.c (run `make install` to rebuild them)" if stale else
+               "were not built at install (reinstall with a C compiler to build them)")
+        log(f"note: the compiled kernels (pipeline/_native.c) {why}, so numpy computes the same values, slower "
+            "(MinHash ~10x)")
     try:
         ex = make_executor(cfg.executor.name, cfg.executor.workers, cfg.executor.ray_address)
     except RuntimeError as e:
