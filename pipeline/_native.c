@@ -1,6 +1,7 @@
-/* Two hot loops of the dedup keys, each the exact counterpart of a numpy function in
- * pipeline/dedup.py, which computes the same values where this module was not built (tests compare
- * the two).
+/* Hot loops of the dedup keys, the dedup barrier and language ID, each the exact counterpart of a
+ * numpy function in pipeline/dedup.py or pipeline/langid.py, which computes the same values where
+ * this module was not built (tests compare the two). Arguments are raw buffers: only their sizes
+ * are checked here, so callers pass the dtypes each kernel names (the Python wrappers do).
  *
  * 1. MinHash signatures in datasketch's "affine32" scheme. For every shingle hash h of a row (its low 32 bits, mixed by murmur3's fmix32) and every
  * permutation j: v = a[j] * h + b[j] modulo 2^32; the row's signature is the minimum per j.
@@ -485,7 +486,8 @@ done:
 /* agreement(sa, ia, sb, ib, width, out): for every j, the share of the width values of rows
  * sa[ia[j]] and sb[ib[j]] that are equal (the estimated Jaccard of two MinHash signatures), into
  * out[j]. sa and sb uint32[rows * width] (C order), ia and ib int64[k], out float64[k]; every index
- * must name a row. The numpy version gathers both rows and compares them in temporaries. */
+ * must name a row (0 <= index < rows: no wrapping of negative indices as numpy does). The numpy
+ * version gathers both rows and compares them in temporaries. */
 CLONES
 static void agreement_of(const uint32_t *sa, const int64_t *ia, const uint32_t *sb, const int64_t *ib,
                          Py_ssize_t k, Py_ssize_t w, double *out) {

@@ -502,6 +502,8 @@ def _agreement(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, o
     0.38-0.46 for numpy, which gathers both rows into temporaries), or by numpy in sub-chunks
     whose temporaries malloc reuses (larger ones are mapped afresh every time)."""
     w = sa.shape[1]
+    if sb.shape[1] != w or not len(ia) == len(ib) == len(out):
+        raise ValueError("signature pairs: both sides need the same width, and one index pair per output")
     if (_native is not None and len(ia) and sa.dtype == sb.dtype == np.uint32 and out.dtype == np.float64
             and out.flags.c_contiguous):
         _native.agreement(np.ascontiguousarray(sa), np.ascontiguousarray(ia, np.int64), np.ascontiguousarray(sb),

@@ -1,7 +1,8 @@
 """The compiled kernels (``pipeline/_native.c``), or None. They are optional at install: numpy
-computes the same values where they were not built. A module built from an older ``_native.c`` (a
-checkout updated without ``make install``) lacks the newer kernels, so it counts as not built
-(``stale``) until it is rebuilt, instead of failing in the middle of a run."""
+computes the same values where they were not built. A module built from another version of
+``_native.c`` (typically an older one: a checkout updated without ``make install``) may lack
+kernels or compute others, so it counts as not built (``stale``) until it is rebuilt, instead of
+failing in the middle of a run."""
 from __future__ import annotations
 
 VERSION = 2           # _native.c's KERNELS_VERSION: raise both when a kernel is added or changed

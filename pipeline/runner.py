@@ -164,7 +164,7 @@ def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=Non
     log(f"run {run_id}: {len(files)} input file(s), {total_bytes / 1e6:.1f} MB, {len(shards)} shard(s)")
     if dedup._native is None:
         from .kernels import stale
-        why = ("were built from an older pipeline/_native.c (run `make install` to rebuild them)" if stale else
+        why = ("were built from another version of pipeline/_native.c (run `make install` to rebuild them)" if stale else
                "were not built at install (reinstall with a C compiler to build them)")
         log(f"note: the compiled kernels (pipeline/_native.c) {why}, so numpy computes the same values, slower "
             "(MinHash ~10x)")

@@ -291,11 +291,15 @@ def test_decisions_of_one_shard_are_read_from_its_row_groups(tmp_path):
         assert got.num_rows == int((shard == s).sum())
 
 
-def test_signature_reads_and_chunked_jaccard_match_memory(tmp_path):
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "numpy"])
+def test_signature_reads_and_chunked_jaccard_match_memory(tmp_path, monkeypatch, kernel):
     """The barrier reads signatures back by dense spans or sparse gathers, and estimates the
     Jaccard of pairs in memory-bounded chunks (sorted by their first item); whatever the chunk
-    size, order of the pairs or repeats, it equals the count of agreeing values in memory."""
+    size, order of the pairs or repeats, it equals the count of agreeing values in memory, with
+    the compiled kernel and without it (an install without a compiler)."""
     from pipeline import dedup
+    if not kernel:
+        monkeypatch.setattr(dedup, "_native", None)
     rng = random.Random(11)
     c = DedupConfig()
     keys = []
@@ -323,34 +327,33 @@ def test_signature_reads_and_chunked_jaccard_match_memory(tmp_path):
     assert len(corpus.jaccard(a[:0], b[:0])) == 0
 
 
-def test_signature_agreement_kernel_equals_numpy(monkeypatch):
+def test_signature_agreement_kernel_equals_numpy():
     """The compiled kernel behind the barrier's Jaccard estimates gives numpy's values bit for bit
-    (any width, repeated and reversed pairs, none), rejects an index that names no row, and the
-    barrier's chunked Jaccard gives the same values through the numpy fallback."""
+    (any width, repeated and reversed pairs, none), and rejects any index that names no row and
+    sizes that do not agree (it reads raw buffers)."""
     from pipeline import dedup
-    assert dedup._native is not None, "pipeline._native was not built"
+    assert dedup._native is not None, "pipeline._native was not built (or is stale: run make install)"
     rng = np.random.default_rng(5)
     for w, na, nb, k in ((128, 300, 200, 4000), (1, 5, 7, 50), (100, 40, 40, 0), (64, 1, 1, 3)):
         sa = rng.integers(0, 4, (na, w), dtype=np.uint32)            # few values: many agree
         sb = np.concatenate([sa[: min(na, nb)], rng.integers(0, 4, (nb - min(na, nb), w), dtype=np.uint32)])
         ia, ib = rng.integers(0, na, k), rng.integers(0, nb, k)
         fast, slow = np.full(k, -1.0), np.full(k, -1.0)
-        dedup._agreement(sa, ia, sb, ib, fast)
+        dedup._native.agreement(sa, ia, sb, ib, w, fast)
         for sub in (1, 7, 1 << 14):
             dedup._agreement_numpy(sa, ia, sb, ib, slow, sub)
             assert np.array_equal(fast, slow)
         assert k == 0 or 0.0 <= fast.min() <= fast.max() <= 1.0         # every pair written (not -1)
     sig = rng.integers(0, 4, (10, 8), dtype=np.uint32)
-    with pytest.raises(IndexError):
-        dedup._native.agreement(sig, np.array([0, 10]), sig, np.array([0, 1]), 8, np.empty(2))
-    with pytest.raises(ValueError):
-        dedup._native.agreement(sig, np.array([0, 1]), sig, np.array([0, 1]), 3, np.empty(2))
-    # The chunked estimate of the corpus, through numpy (an install without a compiler).
-    monkeypatch.setattr(dedup, "_native", None)
-    out = np.empty(4000)
-    dedup._agreement(sa := rng.integers(0, 4, (50, 16), dtype=np.uint32), ia := rng.integers(0, 50, 4000), sa,
-                     ib := rng.integers(0, 50, 4000), out)
-    assert np.array_equal(out, np.count_nonzero(sa[ia] == sa[ib], axis=1) / 16)
+    good, two = np.array([0, 9]), np.empty(2)
+    for ia, ib in (([0, 10], good), (good, [0, 10]), ([-1, 0], good), (good, [0, -1])):
+        with pytest.raises(IndexError):
+            dedup._native.agreement(sig, np.array(ia), sig, np.array(ib), 8, two)
+    for ib, width, out in ((np.array([0]), 8, two), (good, 8, np.empty(3)), (good, 3, two), (good, 0, two)):
+        with pytest.raises(ValueError):
+            dedup._native.agreement(sig, good, sig, ib, width, out)
+    with pytest.raises(ValueError):                                   # signatures of two widths
+        dedup._agreement(sig, good, sig.reshape(20, 4), good, two)
 
 
 def test_decision_details_are_json_whatever_the_kept_ids():
@@ -393,4 +396,5 @@ def test_kernels_of_another_version_count_as_not_built(monkeypatch):
                    {"input.paths": [src], "output.path": os.path.join(tmp, "out"), "executor.workers": 1})
         result = runner.run(cfg, log=lines.append)
     assert result.stats["documents"]["out"] == 1
-    assert any("built from an older pipeline/_native.c" in line and "make install" in line for line in lines), lines
+    assert any("built from another version of pipeline/_native.c" in line and "make install" in line
+               for line in lines), lines
