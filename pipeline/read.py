@@ -19,6 +19,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
 import xxhash
 
@@ -139,20 +140,24 @@ def _scan(path: str, want_lines: bool, cut_every: int) -> tuple[str, list[tuple[
                     break
                 h.update(chunk)
                 if want_lines:
+                    # Line ends counted by numpy, each byte once (bytes.count ran at ~1 GB/s here:
+                    # 0.9 of the ~1.35 CPU s that planning a 1 GB file took before any task began).
+                    view, counted = np.frombuffer(chunk, np.uint8), 0
                     while next_cut < pos + len(chunk):
                         nl = chunk.find(b"\n", max(0, next_cut - pos))
                         if nl < 0:
                             break
-                        lines_before = lines + chunk.count(b"\n", 0, nl + 1)
+                        lines += int(np.count_nonzero(view[counted:nl + 1] == 10))
+                        counted = nl + 1
                         cut = pos + nl + 1
-                        cuts.append((cut, lines_before))
+                        cuts.append((cut, lines))                # the line that starts there
                         # Cuts at the first line start after each multiple of cut_every (not
                         # cut_every after the last cut: the overshoots would add up in the last
                         # shard), skipping a multiple that a long line carried us near or past.
                         next_cut += cut_every
                         while next_cut < cut + cut_every // 2:
                             next_cut += cut_every
-                    lines += chunk.count(b"\n")
+                    lines += int(np.count_nonzero(view[counted:] == 10))
                 pos += len(chunk)
     except OSError as e:
         raise InputError(f"input: cannot read {path}: {e.strerror}") from None

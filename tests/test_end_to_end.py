@@ -166,7 +166,12 @@ def test_parquet_timestamps_read_the_same_in_any_process(tmp_path):
     assert meta and all("ts" in m for m in meta)
 
 
-def test_byte_range_shards_read_every_line_once(tmp_path):
+@pytest.mark.parametrize("chunk", [7, 100, 8 << 20])
+def test_byte_range_shards_read_every_line_once(tmp_path, monkeypatch, chunk):
+    """Cut points and their line numbers, whether the planner's reads end inside lines (7 bytes),
+    between a few of them, or hold the whole file."""
+    from pipeline import read
+    monkeypatch.setattr(read, "_CHUNK", chunk)
     src = tmp_path / "big.jsonl"
     recs = [{"id": f"d{i}", "text": f"Document number {i} talks about topic {i * 7 % 13}."} for i in range(300)]
     src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
