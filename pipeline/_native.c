@@ -68,7 +68,7 @@ static void affine32_rows(const uint64_t *flat, const uint64_t *offsets, Py_ssiz
 
 static int check(Py_buffer *buf, Py_ssize_t itemsize, const char *name) {
     if (buf->len % itemsize) {
-        PyErr_Format(PyExc_ValueError, "affine32: %s is not a whole number of %zd-byte items", name, itemsize);
+        PyErr_Format(PyExc_ValueError, "argument %s is not a whole number of %zd-byte items", name, itemsize);
         return 0;
     }
     return 1;
@@ -508,12 +508,9 @@ static PyObject *agreement(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     static const char *names[5] = {"sa", "ia", "sb", "ib", "out"};
     static const Py_ssize_t sizes[5] = {4, 8, 4, 8, 8};
-    for (int i = 0; i < 5; i++) {
-        if (b[i].len % sizes[i]) {
-            PyErr_Format(PyExc_ValueError, "agreement: %s is not a whole number of %zd-byte items", names[i], sizes[i]);
+    for (int i = 0; i < 5; i++)
+        if (!check(&b[i], sizes[i], names[i]))
             goto done;
-        }
-    }
     Py_ssize_t k = b[1].len / 8;
     if (w <= 0 || b[3].len / 8 != k || b[4].len / 8 != k || (b[0].len / 4) % w || (b[2].len / 4) % w) {
         PyErr_SetString(PyExc_ValueError, "agreement: the sizes of sa, ia, sb, ib, out and width do not agree");

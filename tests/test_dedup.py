@@ -372,10 +372,12 @@ def test_decision_details_are_json_whatever_the_kept_ids():
         assert 0.5 <= det["similarity"] <= 1 and det["match"] in ("exact", "near")
 
 
-def test_kernels_of_another_version_count_as_not_built(monkeypatch):
+def test_kernels_of_another_version_count_as_not_built(monkeypatch, tmp_path):
     """A compiled module left from an older pipeline/_native.c (a checkout updated without
     `make install`) lacks the newer kernels: it is set aside for numpy, and the run says why."""
     import types
+
+    from conftest import make_config
 
     from pipeline import dedup, kernels, runner
     assert kernels.native is not None and kernels.native.VERSION == kernels.VERSION and not kernels.stale
@@ -386,15 +388,11 @@ def test_kernels_of_another_version_count_as_not_built(monkeypatch):
     assert kernels.checked(kernels.native) == (kernels.native, False)
     monkeypatch.setattr(dedup, "_native", None)
     monkeypatch.setattr(kernels, "stale", True)
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "The council met on Monday to discuss the budget."}) + "\n",
+                   encoding="utf-8")
     lines = []
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "in.jsonl")
-        with open(src, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"id": "a", "text": "The council met on Monday to discuss the budget."}) + "\n")
-        from pipeline.config import load
-        cfg = load(os.path.join(os.path.dirname(__file__), "..", "configs", "default.yaml"),
-                   {"input.paths": [src], "output.path": os.path.join(tmp, "out"), "executor.workers": 1})
-        result = runner.run(cfg, log=lines.append)
+    result = runner.run(make_config([src], tmp_path / "out"), log=lines.append)
     assert result.stats["documents"]["out"] == 1
     assert any("built from another version of pipeline/_native.c" in line and "make install" in line
                for line in lines), lines
