@@ -115,7 +115,7 @@ def test_lookalikes_are_left_alone(text):
 def test_batch_scan_hints_change_nothing_and_skip_clean_text():
     """``scan`` tells which gates could match a document; with its hint ``repair_text`` gives the
     same result, and plain text in Latin script gets no gate bit (its regexes are skipped)."""
-    from pipeline.repair import _B_FTFY, scan
+    from pipeline.repair import _FTFY_BITS, scan
     broken = []
     for good in ("Президент заявил, что переговоры прошли успешно.", "افتتحت البلدية يوم الأحد مكتبة عامة جديدة.",
                  "经过一年的改造，市中心公园于周六重新向市民开放。", "Ça va très bien, merci — à demain!"):
@@ -130,7 +130,9 @@ def test_batch_scan_hints_change_nothing_and_skip_clean_text():
         assert (a.text, a.counts, a.removed) == (b.text, b.counts, b.removed), text
     assert sum(repair_text(t, CFG).text != t for t in broken) >= 20      # the repairs did happen
     assert scan(["The mayor said the new bridge opens on Monday."], CFG) == [0]
-    assert scan(["Ã©t"], CFG)[0] & _B_FTFY
+    assert all(h & _FTFY_BITS for h in scan(["Ã©t", "√©t", "‚Äôs", "РЎР»"], CFG))
+    # accented letters and Cyrillic capitals before letters are not pairs of any one gate
+    assert scan(["Ça va très bien, à demain!", "Сегодня в Москве. Результат"], CFG) == [1, 1]
 
 
 def test_rejected_legacy_codecs_leave_no_garbage():
