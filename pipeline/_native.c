@@ -25,11 +25,13 @@
  * 5. Character counts of the sentences language ID judges (pipeline.langid._span_counts).
  *
  * 6. The estimated Jaccard of signature pairs in the dedup barrier (pipeline.dedup._agreement).
+ *
+ * 7. The LSH band hashes of signatures (pipeline.dedup.band_hashes).
  */
 #define PY_SSIZE_T_CLEAN
 /* The module's VERSION: pipeline/kernels.py treats a build of another version (an older _native.c)
  * as not built. Raise both when a kernel is added or changed. */
-#define KERNELS_VERSION 2
+#define KERNELS_VERSION 3
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
@@ -535,6 +537,45 @@ done:
     return result;
 }
 
+/* Per row i and band b of sig (rows x width uint32, width = bands * per): FNV-1a-like over the
+ * band's values, each step followed by h ^= h >> 29, then salted by b; out[b * rows + i]. */
+static void band_hashes_of(const uint32_t *sig, Py_ssize_t rows, Py_ssize_t bands, Py_ssize_t per, uint64_t *out) {
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        const uint32_t *x = sig + i * bands * per;
+        for (Py_ssize_t b = 0; b < bands; b++) {
+            uint64_t h = 0xcbf29ce484222325ull;
+            for (Py_ssize_t r = 0; r < per; r++) {
+                h = (h ^ (uint64_t)x[b * per + r]) * 0x100000001b3ull;
+                h ^= h >> 29;
+            }
+            out[b * rows + i] = h + (uint64_t)b * 0x9E3779B97F4A7C15ull;
+        }
+    }
+}
+
+static PyObject *bands(PyObject *self, PyObject *args) {
+    Py_buffer sig, out;
+    Py_ssize_t width, nb;
+    if (!PyArg_ParseTuple(args, "y*nnw*", &sig, &width, &nb, &out))
+        return NULL;
+    PyObject *result = NULL;
+    if (!check(&sig, 4, "sig") || !check(&out, 8, "out"))
+        goto done;
+    if (width <= 0 || nb <= 0 || width % nb || (sig.len / 4) % width || out.len / 8 != sig.len / 4 / width * nb) {
+        PyErr_SetString(PyExc_ValueError, "bands: the sizes of sig, width, bands and out do not agree");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    band_hashes_of((const uint32_t *)sig.buf, sig.len / 4 / width, nb, width / nb, (uint64_t *)out.buf);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&sig);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"affine32", affine32, METH_VARARGS,
      "affine32(flat, offsets, a, b, out): MinHash signatures (datasketch's affine32 scheme) into out."},
@@ -546,6 +587,8 @@ static PyMethodDef methods[] = {
      "span_counts(cls, offsets, starts, ends, span_doc, cjk_code, main, letters, nonspace, words, own, cjk)"},
     {"agreement", agreement, METH_VARARGS,
      "agreement(sa, ia, sb, ib, width, out): estimated Jaccard of the signature pairs (sa[ia[j]], sb[ib[j]])."},
+    {"bands", bands, METH_VARARGS,
+     "bands(sig, width, bands, out): the LSH band hashes of signatures sig (rows x width uint32) into out (bands x rows)."},
     {"shingles", shingles, METH_VARARGS, "shingles(tok_hash, tok_offsets, cjk, n_words, n_cjk, flat, flat_offsets) -> count"},
     {NULL, NULL, 0, NULL},
 };

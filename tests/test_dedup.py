@@ -356,6 +356,28 @@ def test_signature_agreement_kernel_equals_numpy():
         dedup._agreement(sig, good, sig.reshape(20, 4), good, two)
 
 
+def test_band_hash_kernel_equals_numpy():
+    """The compiled band hashes are numpy's, bit for bit, for any number of bands (a row, one value
+    per band, all values in one band) and rows; sizes that do not agree are refused."""
+    from pipeline import dedup
+    assert dedup._native is not None, "pipeline._native was not built (or is stale: run make install)"
+    rng = np.random.default_rng(11)
+    for rows, width, bands in ((2000, 128, 32), (1, 128, 16), (37, 128, 128), (5, 12, 1), (300, 64, 8)):
+        sig = rng.integers(0, 1 << 32, (rows, width), dtype=np.uint64).astype(np.uint32)
+        sig[rows // 2:] = sig[: rows - rows // 2]                       # equal rows: equal hashes
+        fast, slow = dedup.band_hashes(sig, bands), dedup._band_hashes_numpy(sig, bands)
+        assert fast.shape == slow.shape == (bands, rows) and fast.dtype == slow.dtype == np.uint64
+        assert np.array_equal(fast, slow) and fast.flags.c_contiguous
+        assert len(np.unique(fast[0])) == rows - rows // 2             # distinct rows: distinct hashes
+    assert dedup.band_hashes(np.zeros((0, 128), np.uint32), 32).shape == (32, 0)
+    sig = np.zeros((4, 8), np.uint32)
+    for width, bands, out in ((8, 3, np.empty((3, 4), np.uint64)), (8, 2, np.empty((2, 5), np.uint64)),
+                              (0, 2, np.empty((2, 4), np.uint64)), (8, 0, np.empty(0, np.uint64)),
+                              (6, 2, np.empty((2, 5), np.uint64)), (8, 2, np.empty((2, 4), np.uint32))):
+        with pytest.raises(ValueError):
+            dedup._native.bands(sig, width, bands, out)
+
+
 def test_decision_details_are_json_whatever_the_kept_ids():
     """The barrier writes each drop's detail column by column; a kept document id with quotes,
     backslashes, control characters or other scripts still gives the JSON ``json.dumps`` writes."""
