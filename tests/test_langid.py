@@ -227,6 +227,45 @@ def test_shared_text_batches_give_the_same_sentences():
     assert results[0][0] == ("en", [(SENTENCES["es"], "es")]) and results[0][3][0] == "gl"
 
 
+def test_sentences_removed_before_the_sentence_step_are_not_judged():
+    """Sentences that already have a reason (a filter run before language ID) are left out of the
+    judgements, and every other sentence is judged exactly as without them: a sentence's kind,
+    letters and paragraph depend on its own span only. A paragraph may lose all its sentences."""
+    import numpy as np
+
+    from pipeline.langid import _judgements
+    texts = [NEWS_EN + " " + SENTENCES["es"] + " " + NEWS_EN[:200] + "\n\n" + SENTENCES["en"] + " " + SENTENCES["en"],
+             SENTENCES["de"] + " " + SENTENCES["fr"] + "\n\n" + SENTENCES["de"] * 2,
+             SENTENCES["zh"] * 4 + "\n\n" + SENTENCES["zh"] + " " + SENTENCES["en"],
+             SENTENCES["zh"] * 3 + "\n\n" + SENTENCES["ru"] + " " + SENTENCES["en"]]      # "und": not listed
+
+    def judged(mark):
+        docs = [Document(f"d{i}", t, "d", (0, i), "{}") for i, t in enumerate(texts)]
+        detect_documents(docs, LangidConfig())
+        for d in docs:
+            segment_document(d, SegmentConfig())
+        assert [d.lang for d in docs] == ["en", "de", "zh", "und"]
+        sents = [s for d in docs[:3] for p in d.paragraphs for s in p.sentences]
+        for i in mark:
+            sents[i].reason = "truncated"
+        return sents, _judgements(docs, LangidConfig())
+
+    sents, (listed, prefs, *arrays) = judged(())
+    assert listed == sents and len(sents) >= 10 and len(prefs) == 6
+    whole_para = [i for i, s in enumerate(sents) if s in prefs[2][1].sentences]     # the German pair
+    for mark in ([0], [1, len(sents) - 1], whole_para + [3], list(range(len(sents)))):
+        marked, (listed2, prefs2, *arrays2) = judged(mark)
+        keep = np.ones(len(sents), bool)
+        keep[mark] = False
+        assert [id(s) for s in listed2] == [id(s) for i, s in enumerate(marked) if keep[i]]
+        if not keep.any():                      # nothing left to judge
+            assert prefs2 == [] and all(len(b) == 0 for b in arrays2)
+            continue
+        assert [p.idx for _, p in prefs2] == [p.idx for _, p in prefs]
+        for a, b in zip(arrays, arrays2):
+            assert np.array_equal(a[keep], b)
+
+
 def test_code_point_tables_match_the_unicode_definitions():
     """Every code point the tables cover, checked one by one against Python's own Unicode data
     (the tables are built in bulk; a block whose lower case changes length is the odd case)."""
