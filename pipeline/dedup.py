@@ -342,10 +342,11 @@ def empty_keys(cfg: DedupConfig) -> Keys:
 
 def band_hashes(sig: np.ndarray, bands: int) -> np.ndarray:
     """(bands, n) uint64: a 64-bit hash of each band's rows, salted by the band number. By the
-    compiled kernel where it was built (a perf shard's 49,500 signatures of 128 values: 0.11-0.13
-    CPU s in numpy, whose passes over strided columns make a temporary each), else numpy."""
+    compiled kernel where it was built (a perf shard's 49,500 signatures of 128 values in 32 bands:
+    0.012-0.018 CPU s, against 0.127-0.150 in numpy, whose passes over strided columns make a
+    temporary each), else numpy."""
     n, p = sig.shape
-    if _native is not None and sig.dtype == np.uint32 and n and p % bands == 0:
+    if _native is not None and sig.dtype == np.uint32 and n and p and p % bands == 0:
         out = np.empty((bands, n), np.uint64)
         _native.bands(np.ascontiguousarray(sig), p, bands, out)
         return out

@@ -355,7 +355,7 @@ def _judgements(docs: list[Document], cfg: LangidConfig, text: TextBatches | Non
     for batch, offsets, cls, hit_starts, hit_buckets, _ntok, _letters in text.batches:
         # per paragraph listed: its number, its document's index in the batch, its start in the
         # batch, how many sentences it has; the sentences' attributes are then read by maps in C
-        # (a list per paragraph in Python took twice as long)
+        # (with two lists built per paragraph in Python, this step took 1.6-1.8 times as long)
         sents, pids, pdoc, pbase, counts, first = [], [], [], [], [], len(prefs)
         for k, d in enumerate(batch):
             if d.reason is not None or d.lang == "und":

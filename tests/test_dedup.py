@@ -368,12 +368,13 @@ def test_band_hash_kernel_equals_numpy():
         fast, slow = dedup.band_hashes(sig, bands), dedup._band_hashes_numpy(sig, bands)
         assert fast.shape == slow.shape == (bands, rows) and fast.dtype == slow.dtype == np.uint64
         assert np.array_equal(fast, slow) and fast.flags.c_contiguous
+        assert np.array_equal(dedup.band_hashes(np.asfortranarray(sig), bands), slow)     # copied for the kernel
         assert len(np.unique(fast[0])) == rows - rows // 2             # distinct rows: distinct hashes
     assert dedup.band_hashes(np.zeros((0, 128), np.uint32), 32).shape == (32, 0)
     sig = np.zeros((4, 8), np.uint32)
     for width, bands, out in ((8, 3, np.empty((3, 4), np.uint64)), (8, 2, np.empty((2, 5), np.uint64)),
                               (0, 2, np.empty((2, 4), np.uint64)), (8, 0, np.empty(0, np.uint64)),
-                              (6, 2, np.empty((2, 5), np.uint64)), (8, 2, np.empty((2, 4), np.uint32))):
+                              (6, 2, np.empty((2, 5), np.uint64)), (8, 2, np.empty(7, np.uint8))):
         with pytest.raises(ValueError):
             dedup._native.bands(sig, width, bands, out)
 

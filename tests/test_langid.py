@@ -227,13 +227,17 @@ def test_shared_text_batches_give_the_same_sentences():
     assert results[0][0] == ("en", [(SENTENCES["es"], "es")]) and results[0][3][0] == "gl"
 
 
-def test_sentences_removed_before_the_sentence_step_are_not_judged():
+@pytest.mark.parametrize("batch_chars", [200_000, 1])
+def test_sentences_removed_before_the_sentence_step_are_not_judged(monkeypatch, batch_chars):
     """Sentences that already have a reason (a filter run before language ID) are left out of the
     judgements, and every other sentence is judged exactly as without them: a sentence's kind,
-    letters and paragraph depend on its own span only. A paragraph may lose all its sentences."""
+    letters and paragraph depend on its own span only. A paragraph may lose all its sentences, a
+    batch all of its (``batch_chars`` 1: a batch per document)."""
     import numpy as np
 
+    from pipeline import chars
     from pipeline.langid import _judgements
+    monkeypatch.setattr(chars, "BATCH_CHARS", batch_chars)
     texts = [NEWS_EN + " " + SENTENCES["es"] + " " + NEWS_EN[:200] + "\n\n" + SENTENCES["en"] + " " + SENTENCES["en"],
              SENTENCES["de"] + " " + SENTENCES["fr"] + "\n\n" + SENTENCES["de"] * 2,
              SENTENCES["zh"] * 4 + "\n\n" + SENTENCES["zh"] + " " + SENTENCES["en"],
@@ -252,8 +256,9 @@ def test_sentences_removed_before_the_sentence_step_are_not_judged():
 
     sents, (listed, prefs, *arrays) = judged(())
     assert listed == sents and len(sents) >= 10 and len(prefs) == 6
-    whole_para = [i for i, s in enumerate(sents) if s in prefs[2][1].sentences]     # the German pair
-    for mark in ([0], [1, len(sents) - 1], whole_para + [3], list(range(len(sents)))):
+    para = lambda j: [i for i, s in enumerate(sents) if any(s is x for x in prefs[j][1].sentences)]
+    whole_para, whole_doc = para(2), para(0) + para(1)               # the German pair; the English document
+    for mark in ([0], [1, len(sents) - 1], whole_para + [3], whole_doc, list(range(len(sents)))):
         marked, (listed2, prefs2, *arrays2) = judged(mark)
         keep = np.ones(len(sents), bool)
         keep[mark] = False
@@ -261,7 +266,7 @@ def test_sentences_removed_before_the_sentence_step_are_not_judged():
         if not keep.any():                      # nothing left to judge
             assert prefs2 == [] and all(len(b) == 0 for b in arrays2)
             continue
-        assert [p.idx for _, p in prefs2] == [p.idx for _, p in prefs]
+        assert [(d.doc_id, p.idx) for d, p in prefs2] == [(d.doc_id, p.idx) for d, p in prefs]
         for a, b in zip(arrays, arrays2):
             assert np.array_equal(a[keep], b)
 

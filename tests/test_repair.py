@@ -135,6 +135,30 @@ def test_batch_scan_hints_change_nothing_and_skip_clean_text():
     assert scan(["Ça va très bien, à demain!", "Сегодня в Москве. Результат"], CFG) == [1, 1]
 
 
+def test_scan_table_never_misses_a_pair_of_ftfys_gate():
+    """Every pair of characters that the ftfy gate matches (each of its first characters before
+    every character of the Basic Multilingual Plane) has a start bit followed by that same group's
+    follow bit in the pre-scan's table: the scan can only be too cautious, never skip a repair."""
+    import re
+
+    import numpy as np
+
+    from pipeline.repair import _FTFY_BITS, _PAIRS, MOJIBAKE_GATE, _scan_table
+    table = _scan_table(tuple(CFG.legacy_codecs))
+    firsts = sorted({m.group() for f, _ in _PAIRS for m in re.finditer(f, "".join(map(chr, range(0x10000))))})
+    assert 60 <= len(firsts) <= 100
+    follows = np.arange(0x10000)
+    bmp = "".join(map(chr, range(0x10000)))
+    for c1 in firsts:
+        text = "".join(c1 + c2 + "\n" for c2 in bmp)          # a pair per line: matches cannot overlap
+        matched = np.zeros(0x10000, bool)
+        starts = [m.start() for m in MOJIBAKE_GATE.finditer(text)]
+        assert all(k % 3 == 0 for k in starts)                   # a match is a first character and its follower
+        matched[[k // 3 for k in starts]] = True
+        bits = table[ord(c1)] & table[follows] >> np.uint32(1) & np.uint32(_FTFY_BITS)
+        assert matched.any() and not (matched & (bits == 0)).any(), (c1, np.flatnonzero(matched & (bits == 0))[:5])
+
+
 def test_rejected_legacy_codecs_leave_no_garbage():
     """Text that a legacy codec cannot have produced (Chinese or French in cp1251, gbk ...) is
     rejected inside an encoding error handler; that must not leave a reference cycle through
