@@ -395,6 +395,31 @@ def test_decision_details_are_json_whatever_the_kept_ids():
         assert 0.5 <= det["similarity"] <= 1 and det["match"] in ("exact", "near")
 
 
+def test_a_barrier_that_may_not_fit_in_memory_is_announced(monkeypatch, tmp_path):
+    """Before the barrier the run estimates its memory from the number of documents and
+    paragraphs in the key files; when the machine has less available, the log says so (a process
+    killed for memory would not); otherwise it says nothing."""
+    from conftest import make_config
+
+    from pipeline import dedup, runner
+    src = tmp_path / "in.jsonl"
+    texts = ["The council met on Monday to discuss the budget.\n\nIt approved the plan for the new school.",
+             "Shares of the carmaker fell after it cut its forecast."]
+    src.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)),
+                   encoding="utf-8")
+    for avail, warned in ((1000, True), (None, False), (1 << 40, False)):
+        monkeypatch.setattr(dedup, "available_memory", lambda avail=avail: avail)
+        lines = []
+        runner.run(make_config([src], tmp_path / f"out-{avail}"), log=lines.append)
+        warnings = [line for line in lines if line.startswith("warning: the dedup barrier")]
+        assert len(warnings) == warned, lines
+        if warned:          # 2 documents and 3 paragraphs, 360 bytes each
+            assert "for 5 documents and paragraphs" in warnings[0] and "0.0 GB of memory is available" in warnings[0]
+    monkeypatch.undo()
+    real = dedup.available_memory()
+    assert real is None or real > 1 << 20
+
+
 def test_kernels_of_another_version_count_as_not_built(monkeypatch, tmp_path):
     """A compiled module left from an older pipeline/_native.c (a checkout updated without
     `make install`) lacks the newer kernels: it is set aside for numpy, and the run says why."""
