@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--state", metavar="DIR", help="state folder with the history index (output.state)")
     r.add_argument("--workers", type=int, metavar="N", help="worker processes, 0 = one per core")
     r.add_argument("--executor", choices=["local", "ray"], help="executor (executor.name)")
-    r.add_argument("--quiet", action="store_true", help="print only errors")
+    r.add_argument("--quiet", action="store_true", help="print only warnings and errors")
     r.add_argument("--verbose", action="store_true", help="a line per shard, also on a terminal")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. dedup.keep=longest (after the options above)")

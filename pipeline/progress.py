@@ -1,6 +1,7 @@
 """Progress of a run: a live status line per phase on a terminal (shards done, documents/s and
-MB/s of input), plain log lines otherwise (for schedulers and log files). ``--quiet`` prints nothing but errors;
-``--verbose`` prints a line per shard even on a terminal."""
+MB/s of input), plain log lines otherwise (for schedulers and log files). ``--quiet`` prints nothing but
+warnings (lines that start with "warning:") and errors; ``--verbose`` prints a line per shard even on a
+terminal."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,7 @@ class Progress:
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def log(self, msg: str) -> None:
-        if self.mode != "quiet":
+        if self.mode != "quiet" or msg.startswith("warning:"):
             print(msg, file=self.stream, flush=True)
 
     def phase(self, name: str, total: int) -> "Phase":

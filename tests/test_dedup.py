@@ -415,6 +415,14 @@ def test_a_barrier_that_may_not_fit_in_memory_is_announced(monkeypatch, tmp_path
         assert len(warnings) == warned, lines
         if warned:          # 2 documents and 3 paragraphs, 360 bytes each
             assert "for 5 documents and paragraphs" in warnings[0] and "0.0 GB of memory is available" in warnings[0]
+    # --quiet (what the README's scheduler examples use) still prints the warning, and only it
+    import io
+
+    from pipeline.progress import Progress
+    monkeypatch.setattr(dedup, "available_memory", lambda: 1000)
+    buf = io.StringIO()
+    runner.run(make_config([src], tmp_path / "out-quiet"), log=Progress("quiet", stream=buf).log)
+    assert buf.getvalue().startswith("warning: the dedup barrier") and buf.getvalue().count("\n") == 1
     monkeypatch.undo()
     real = dedup.available_memory()
     assert real is None or real > 1 << 20
