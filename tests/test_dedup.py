@@ -410,11 +410,23 @@ def test_a_barrier_that_may_not_fit_in_memory_is_announced(monkeypatch, tmp_path
     for avail, warned in ((1000, True), (None, False), (1 << 40, False)):
         monkeypatch.setattr(dedup, "available_memory", lambda avail=avail: avail)
         lines = []
-        runner.run(make_config([src], tmp_path / f"out-{avail}"), log=lines.append)
-        warnings = [line for line in lines if line.startswith("warning: the dedup barrier")]
+        runner.run(make_config([src], tmp_path / f"out-{avail}", **{"output.state": str(tmp_path / "state")}),
+                   log=lines.append)
+        warnings = [i for i, line in enumerate(lines) if line.startswith("warning: the dedup barrier")]
         assert len(warnings) == warned, lines
-        if warned:          # 2 documents and 3 paragraphs, 360 bytes each
-            assert "for 5 documents and paragraphs" in warnings[0] and "0.0 GB of memory is available" in warnings[0]
+        if warned:          # 2 documents and 3 paragraphs, 360 bytes each, before the barrier runs
+            line = lines[warnings[0]]
+            assert "for 5 documents and paragraphs" in line and "0.0 GB of memory is available" in line
+            assert warnings[0] < min(i for i, x in enumerate(lines) if x.startswith("dedup:"))
+    # a later run counts the history index's rows too (the first run's 5) beside its own 2
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "x", "text": "A new bridge over the river opens to traffic on Friday."}) + "\n",
+                     encoding="utf-8")
+    monkeypatch.setattr(dedup, "available_memory", lambda: 1000)
+    lines = []
+    runner.run(make_config([other], tmp_path / "out-later", **{"output.state": str(tmp_path / "state")}),
+               log=lines.append)
+    assert any(x.startswith("warning: the dedup barrier") and "for 7 documents and paragraphs" in x for x in lines), lines
     # --quiet (what the README's scheduler examples use) still prints the warning, and only it
     import io
 
@@ -426,6 +438,42 @@ def test_a_barrier_that_may_not_fit_in_memory_is_announced(monkeypatch, tmp_path
     monkeypatch.undo()
     real = dedup.available_memory()
     assert real is None or real > 1 << 20
+
+
+def test_available_memory_is_the_smaller_of_the_machines_and_the_cgroups(monkeypatch, tmp_path):
+    """A cgroup limit above the process (v2 or v1, at any level up to the root) caps what the
+    machine says is available; unlimited levels ("max", v1's huge number) and missing files do not."""
+    from pipeline import dedup
+    proc, cg = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "self").mkdir(parents=True)
+    (proc / "meminfo").write_text("MemTotal: 20000000 kB\nMemAvailable: 10000000 kB\n", encoding="ascii")
+    monkeypatch.setattr(dedup, "_PROC", str(proc))
+    monkeypatch.setattr(dedup, "_CGROUP_ROOT", str(cg))
+
+    def level(path, limit, usage, v1=False):
+        d = cg / ("memory" if v1 else "") / path
+        d.mkdir(parents=True, exist_ok=True)
+        names = ("memory.limit_in_bytes", "memory.usage_in_bytes") if v1 else ("memory.max", "memory.current")
+        (d / names[0]).write_text(f"{limit}\n", encoding="ascii")
+        (d / names[1]).write_text(f"{usage}\n", encoding="ascii")
+
+    machine = 10_000_000 * 1024
+    (proc / "self" / "cgroup").write_text("0::/job/step\n", encoding="ascii")
+    assert dedup.available_memory() == machine                      # no cgroup files at all
+    level("job/step", "max", 5 << 30)
+    level("job", 4 << 30, 1 << 30)
+    assert dedup.available_memory() == 3 << 30                      # the parent's limit
+    level("job", "max", 1 << 30)
+    assert dedup.available_memory() == machine
+    (proc / "self" / "cgroup").write_text("5:cpu:/\n4:memory:/batch/42\n", encoding="ascii")
+    level("batch/42", 2 << 30, 512 << 20, v1=True)
+    level("", 9223372036854771712, 7 << 30, v1=True)                  # v1's "no limit"
+    assert dedup.available_memory() == (2 << 30) - (512 << 20)
+    (proc / "meminfo").write_text("MemTotal: 1 kB\nMemAvailable: 1000 kB\n", encoding="ascii")
+    assert dedup.available_memory() == 1000 * 1024                  # the machine is the tighter one
+    (proc / "meminfo").unlink()
+    (proc / "self" / "cgroup").unlink()
+    assert dedup.available_memory() is None
 
 
 def test_kernels_of_another_version_count_as_not_built(monkeypatch, tmp_path):
