@@ -746,7 +746,8 @@ BARRIER_BYTES_PER_ITEM = 360
 
 
 def barrier_items(segments: list[Segment]) -> int:
-    """How many documents and paragraphs the barrier will read (from the key files' footers)."""
+    """How many documents and paragraphs the barrier reads from ``segments`` (the key files' footers;
+    a segment without one has none, as in ``_Corpus``)."""
     import pyarrow.parquet as pq
     return sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segments
                if os.path.exists(s.base + ".keys.parquet"))

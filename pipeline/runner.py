@@ -208,11 +208,10 @@ class _Warmup:
         return self.cpu
 
 
-def _check_barrier_memory(segs, log) -> None:
+def _check_barrier_memory(items: int, log) -> None:
     """Warn before the barrier when it may not fit in this process's machine: it holds a few
-    columns per document and paragraph of this run and of the history index (see README,
-    Deduplication at scale), and a process killed for memory says nothing of why."""
-    items = dedup.barrier_items(segs)
+    columns per document and paragraph of this run and of the history index (``items``; see
+    README, Deduplication at scale), and a process killed for memory says nothing of why."""
     need, avail = items * dedup.BARRIER_BYTES_PER_ITEM, dedup.available_memory()
     if avail is not None and need > avail:
         log(f"warning: the dedup barrier will hold about {need / 1e9:.1f} GB in this process for {items:,} "
@@ -240,9 +239,10 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             t0 = time.process_time()
             segs = history.segments(state, cfg.dedup, run_id) if state else []
             hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
-            segs += [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
-                     for s in shards]
-            _check_barrier_memory(segs, log)
+            current = [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
+                       for s in shards]
+            _check_barrier_memory(hist_rows + dedup.barrier_items(current), log)
+            segs += current
             barrier_stats: dict = {}
             with no_huge_pages():
                 decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
