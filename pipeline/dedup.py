@@ -454,8 +454,9 @@ class Segment:
 
 
 class _BandReader:
-    """Reads one LSH band of chosen items across segments (each segment's band is one contiguous
-    plain read, so no mapped pages accumulate)."""
+    """Reads the key files of segments by global item id (the segments' rows numbered one after
+    another): one LSH band of chosen items (each segment's band is one contiguous plain read, so
+    no mapped pages accumulate), signatures, the Jaccard of pairs, document ids."""
 
     def __init__(self, bases: list[str], sizes: np.ndarray):
         self.bases = bases
@@ -464,6 +465,9 @@ class _BandReader:
         self._headers: dict = {}
         self._row: dict = {}       # one reusable read buffer per segment size
         self._ws = _Workspace()
+
+    def __len__(self):
+        return int(self.offsets[-1])
 
     def _npy(self, i: int, suffix: str) -> tuple[str, int, tuple]:
         """(path, data offset, shape) of a segment's .npy file, header read once."""
@@ -505,64 +509,6 @@ class _BandReader:
             local = np.subtract(idx[lo:hi], self.offsets[i])
             np.take(row, local, out=out[lo:hi])
         return out
-
-
-def _agreement(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
-               sub: int = 1 << 14) -> None:
-    """``out[j]``: the share of equal values in signatures ``sa[ia[j]]`` and ``sb[ib[j]]`` (the
-    estimated Jaccard): by the compiled kernel (500,000 pairs of 128 values: 0.09-0.12 CPU s against
-    0.38-0.46 for numpy, which gathers both rows into temporaries), or by numpy in sub-chunks
-    whose temporaries malloc reuses (larger ones are mapped afresh every time)."""
-    w = sa.shape[1]
-    if sb.shape[1] != w or not len(ia) == len(ib) == len(out):
-        raise ValueError("signature pairs: both sides need the same width, and one index pair per output")
-    if (_native is not None and len(ia) and sa.dtype == sb.dtype == np.uint32 and out.dtype == np.float64
-            and out.flags.c_contiguous):
-        _native.agreement(np.ascontiguousarray(sa), np.ascontiguousarray(ia, np.int64), np.ascontiguousarray(sb),
-                          np.ascontiguousarray(ib, np.int64), w, out)
-        return
-    _agreement_numpy(sa, ia, sb, ib, out, sub)
-
-
-def _agreement_numpy(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
-                     sub: int = 1 << 14) -> None:
-    w = sa.shape[1]
-    for s in range(0, len(ia), sub):
-        e = min(s + sub, len(ia))
-        out[s:e] = np.count_nonzero(sa[ia[s:e]] == sb[ib[s:e]], axis=1) / w
-
-
-class _Corpus(_BandReader):
-    """The small per-item columns of all segments, in one global numbering, plus lazy access to
-    signatures, bands and doc ids by segment."""
-
-    def __init__(self, segments: list[Segment]):
-        self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
-        cols = ["kind", "file", "pos", "para", "length", "exact", "has_sig"]
-        tabs = [write.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
-        _BandReader.__init__(self, [s.base for s in self.segments],
-                             np.array([t.num_rows for t in tabs], dtype=np.int64))
-        cat = lambda name, dt: (np.concatenate([np.asarray(t.column(name).to_numpy(zero_copy_only=False), dt)
-                                                for t in tabs]) if tabs else np.zeros(0, dt))
-        self.kind = cat("kind", np.int8)
-        for i, seg in enumerate(self.segments):
-            if seg.hist and seg.exclude_run:
-                runs = write.read_table(seg.base + ".keys.parquet", columns=["run"]).column("run")
-                mine = np.asarray(pc.equal(runs, seg.exclude_run).to_numpy(zero_copy_only=False), bool)
-                self.kind[self.offsets[i]:self.offsets[i + 1]][mine] = -1
-        self.file = cat("file", np.int64)
-        self.pos = cat("pos", np.int64)
-        self.para = cat("para", np.int64)
-        self.length = cat("length", np.int64)
-        self.exact = cat("exact", np.uint64)
-        self.has_sig = cat("has_sig", bool)
-        self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
-        self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
-
-        self.worker_cpu = 0.0      # CPU seconds of band passes run by workers
-
-    def __len__(self):
-        return int(self.offsets[-1])
 
     def sigs(self, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Signatures of the items ``idx`` (sorted global ids; repeats allowed), into ``out`` if
@@ -645,20 +591,94 @@ class _Corpus(_BandReader):
         """Document ids of the items ``idx`` (sorted, unique), in that order."""
         parts = [pa.array([], pa.string())]
         for i, lo, hi in self._runs(idx):
-            col = write.read_table(self.segments[i].base + ".keys.parquet", columns=["doc_id"]).column("doc_id")
+            col = write.read_table(self.bases[i] + ".keys.parquet", columns=["doc_id"]).column("doc_id")
             parts.append(col.take(pa.array(idx[lo:hi] - self.offsets[i])).combine_chunks().cast(pa.string()))
         return pa.concat_arrays(parts)
 
 
-def _rank(c: _Corpus, idx: np.ndarray, keep: str) -> np.ndarray:
-    """``idx`` reordered best keeper first: history (in append order), then the keep rule."""
-    key_hist = (~c.hist[idx]).astype(np.int8)
-    seg = c.seg[idx]
+def _agreement(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
+               sub: int = 1 << 14) -> None:
+    """``out[j]``: the share of equal values in signatures ``sa[ia[j]]`` and ``sb[ib[j]]`` (the
+    estimated Jaccard): by the compiled kernel (500,000 pairs of 128 values: 0.09-0.12 CPU s against
+    0.38-0.46 for numpy, which gathers both rows into temporaries), or by numpy in sub-chunks
+    whose temporaries malloc reuses (larger ones are mapped afresh every time)."""
+    w = sa.shape[1]
+    if sb.shape[1] != w or not len(ia) == len(ib) == len(out):
+        raise ValueError("signature pairs: both sides need the same width, and one index pair per output")
+    if (_native is not None and len(ia) and sa.dtype == sb.dtype == np.uint32 and out.dtype == np.float64
+            and out.flags.c_contiguous):
+        _native.agreement(np.ascontiguousarray(sa), np.ascontiguousarray(ia, np.int64), np.ascontiguousarray(sb),
+                          np.ascontiguousarray(ib, np.int64), w, out)
+        return
+    _agreement_numpy(sa, ia, sb, ib, out, sub)
+
+
+def _agreement_numpy(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
+                     sub: int = 1 << 14) -> None:
+    w = sa.shape[1]
+    for s in range(0, len(ia), sub):
+        e = min(s + sub, len(ia))
+        out[s:e] = np.count_nonzero(sa[ia[s:e]] == sb[ib[s:e]], axis=1) / w
+
+
+class _Corpus(_BandReader):
+    """The small per-item columns of all segments, in one global numbering, plus lazy access to
+    signatures, bands and doc ids by segment."""
+
+    def __init__(self, segments: list[Segment]):
+        self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
+        check_history_first(self.segments)
+        cols = ["kind", "file", "pos", "para", "length", "exact", "has_sig"]
+        tabs = [write.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
+        _BandReader.__init__(self, [s.base for s in self.segments],
+                             np.array([t.num_rows for t in tabs], dtype=np.int64))
+        cat = lambda name, dt: (np.concatenate([np.asarray(t.column(name).to_numpy(zero_copy_only=False), dt)
+                                                for t in tabs]) if tabs else np.zeros(0, dt))
+        self.kind = cat("kind", np.int8)
+        for i, seg in enumerate(self.segments):
+            if seg.hist and seg.exclude_run:
+                runs = write.read_table(seg.base + ".keys.parquet", columns=["run"]).column("run")
+                mine = np.asarray(pc.equal(runs, seg.exclude_run).to_numpy(zero_copy_only=False), bool)
+                self.kind[self.offsets[i]:self.offsets[i + 1]][mine] = -1
+        self.file = cat("file", np.int64)
+        self.pos = cat("pos", np.int64)
+        self.para = cat("para", np.int64)
+        self.length = cat("length", np.int64)
+        self.exact = cat("exact", np.uint64)
+        self.has_sig = cat("has_sig", bool)
+        self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
+        self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
+
+        self.worker_cpu = 0.0      # CPU seconds of band passes run by workers
+
+    def col(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """Column ``name`` (file, pos, para, length, seg, hist) of the items ``idx``."""
+        return getattr(self, name)[idx]
+
+
+def check_history_first(segments: list[Segment]) -> None:
+    """The items are ranked by their numbering, which puts history first only when its segments
+    come first."""
+    hist = [s.hist for s in segments]
+    if any(h and not prev for prev, h in zip(hist, hist[1:])):
+        raise ValueError("the history index's segments must come before this run's shards")
+
+
+def _rank(c: "_Corpus", idx: np.ndarray, keep: str) -> np.ndarray:
+    """``idx`` (sorted) reordered best keeper first: history first, in the order it was appended,
+    then the keep rule. Rows are numbered in input order (history segments first, then this run's
+    shards in input order, each in the order its documents were read), so ``first`` is the
+    numbering itself; ``longest`` puts the longest first within history's segments and within
+    this run, ties in input order."""
     if keep == "longest":
-        order = np.lexsort((c.para[idx], c.pos[idx], c.file[idx], -c.length[idx], seg * c.hist[idx], key_hist))
-    else:
-        order = np.lexsort((c.para[idx], c.pos[idx], c.file[idx], seg * c.hist[idx], key_hist))
-    return idx[order]
+        return idx[np.lexsort((idx, -c.length[idx], rank_group(c.hist[idx], c.seg[idx], len(c.segments))))]
+    return idx
+
+
+def rank_group(hist: np.ndarray, seg: np.ndarray, nsegs: int) -> np.ndarray:
+    """What ranks before length under ``keep: longest``: each history segment's number (they come
+    first, in append order), then one group for this run."""
+    return np.where(hist, seg, nsegs).astype(np.int64)
 
 
 class _Workspace:
@@ -824,14 +844,20 @@ def _band_edges(c, cand_sorted: np.ndarray, to_rank: np.ndarray, band_ids) -> np
     return np.concatenate(edges)
 
 
-def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids: list[int]):
+def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids: list[int], driver: int):
     """The band pass for some bands, in a worker process (``resolve(..., parallel_map=...)``).
     Returns (pairs, CPU seconds)."""
     t0 = time.process_time()
     c = _BandReader(bases, np.array(sizes, np.int64))
     with np.load(cand_path) as z:
         edges = _band_edges(c, z["cand_sorted"], z["to_rank"], band_ids)
-    return edges, time.process_time() - t0
+    return edges, task_cpu(t0, driver)
+
+
+def task_cpu(t0: float, driver: int) -> float:
+    """CPU seconds of a task since ``t0``, or 0 when it ran in the driver (process ``driver``)
+    itself: an executor with one worker runs tasks inline, and the driver counts its own CPU."""
+    return 0.0 if os.getpid() == driver else time.process_time() - t0
 
 
 def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, parallel_map=None, tmp: str = ""):
@@ -864,35 +890,48 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
             groups = [list(range(b, bands, 4)) for b in range(min(4, bands))]
             bases = [s.base for s in c.segments]
             try:
-                parts = parallel_map(band_edges_task, [(bases, c.sizes.tolist(), path, g) for g in groups])
+                parts = parallel_map(band_edges_task, [(bases, c.sizes.tolist(), path, g, os.getpid())
+                                                        for g in groups])
             finally:
                 os.remove(path)
             e = np.concatenate([p for p, _ in parts])
             c.worker_cpu += sum(cpu for _, cpu in parts)
         else:
             e = _band_edges(c, cand_sorted, to_rank, range(bands))
-        if len(e):
-            width = np.int64(len(c))
-            e = _unique(e[:, 0] * width + e[:, 1])                 # one int64 per pair
-            e = np.stack([e // width, e % width], axis=1)
-            sim = c.jaccard_of(_unique(e.ravel()))
-            ok = sim(e[:, 0], e[:, 1]) >= threshold
-            e = e[ok]
-            if len(e):
-                nodes = _unique(e.ravel())
-                label = nodes[components(np.searchsorted(nodes, e), len(nodes))]
-                order = np.lexsort((rank[nodes], label))  # best-ranked node first in each component
-                lab, nod = label[order], nodes[order]
-                st = np.r_[True, lab[1:] != lab[:-1]]
-                keeper = nod[np.flatnonzero(st)[np.cumsum(st) - 1]]
-                m = nod != keeper
-                mem, kee = nod[m], keeper[m]
-                if len(mem):
-                    j = sim(mem, kee)
-                    good = j >= threshold
-                    members.append(mem[good]), keepers.append(kee[good])
-                    sims.append(j[good]), exact.append(np.zeros(int(good.sum()), bool))
+        mem, kee, j = near_drops(c, e, lambda nodes: (rank[nodes],), threshold)
+        members.append(mem), keepers.append(kee), sims.append(j), exact.append(np.zeros(len(mem), bool))
     return (np.concatenate(members), np.concatenate(keepers), np.concatenate(sims), np.concatenate(exact))
+
+
+def near_drops(c: _BandReader, e: np.ndarray, order_keys, threshold: float):
+    """From candidate pairs ``e`` (m x 2 global ids, repeats allowed): the pairs whose estimated
+    Jaccard reaches ``threshold`` are joined into connected components; each component keeps its
+    best-ranked item (``order_keys(nodes)``: the keys of ``np.lexsort``, most significant last),
+    and a member is dropped when its own Jaccard to that keeper reaches the threshold. Returns
+    (member, keeper, similarity) arrays."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if not len(e):
+        return none
+    width = np.int64(len(c))
+    e = _unique(e[:, 0] * width + e[:, 1])                 # one int64 per pair
+    e = np.stack([e // width, e % width], axis=1)
+    sim = c.jaccard_of(_unique(e.ravel()))
+    e = e[sim(e[:, 0], e[:, 1]) >= threshold]
+    if not len(e):
+        return none
+    nodes = _unique(e.ravel())
+    label = nodes[components(np.searchsorted(nodes, e), len(nodes))]
+    order = np.lexsort(order_keys(nodes) + (label,))     # best-ranked node first in each component
+    lab, nod = label[order], nodes[order]
+    st = np.r_[True, lab[1:] != lab[:-1]]
+    keeper = nod[np.flatnonzero(st)[np.cumsum(st) - 1]]
+    m = nod != keeper
+    mem, kee = nod[m], keeper[m]
+    if not len(mem):
+        return none
+    j = sim(mem, kee)
+    good = j >= threshold
+    return mem[good], kee[good], j[good]
 
 
 def warm_up() -> float:
@@ -936,8 +975,14 @@ def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: s
                                      parallel_map, tmp)
         live = ~c.hist[mem]
         results.append((mem[live], kee[live], sim[live], ex[live], "duplicate_exact", "duplicate_near"))
+    return finish(c, results, stats, c.worker_cpu)
+
+
+def finish(c, results: list, stats: dict | None, worker_cpu: float) -> pa.Table:
+    """The decisions table of ``results`` [(member, keeper, similarity, exact, reason if exact,
+    reason if near)], sorted by position; ``stats``: the workers' CPU and the cluster sizes."""
     if stats is not None:
-        stats["worker_cpu"] = c.worker_cpu
+        stats["worker_cpu"] = worker_cpu
         # Copies per kept copy (the kept one included; 10 = 10 or more), for the report.
         sizes: dict[int, int] = {}
         for mem, kee, *_ in results:
@@ -945,6 +990,7 @@ def resolve(segments: list[Segment], cfg: DedupConfig, parallel_map=None, tmp: s
             for size, count in zip(*np.unique(np.minimum(n + 1, 10), return_counts=True)):
                 sizes[int(size)] = sizes.get(int(size), 0) + int(count)
         stats["cluster_sizes"] = {str(k): v for k, v in sorted(sizes.items())}
+    out = {"shard": [], "file": [], "pos": [], "para": [], "reason": [], "detail": []}
     t = _decisions_table(out) if not results else pa.concat_tables([_decisions(c, *r) for r in results])
     return t.take(pa.array(np.lexsort((t.column("para").to_numpy(), t.column("pos").to_numpy(),
                                        t.column("file").to_numpy())))) if t.num_rows else t
@@ -966,7 +1012,7 @@ def _bools(arr) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False), bool)
 
 
-def _decisions(c: _Corpus, mem, kee, sim, ex, reason_exact: str, reason_near: str) -> pa.Table:
+def _decisions(c, mem, kee, sim, ex, reason_exact: str, reason_near: str) -> pa.Table:
     """Decision rows for drops ``mem`` of keepers ``kee``, with their detail as JSON (sorted keys),
     built column by column: a string per row in Python took 1.3 s for the 725,000 rows of the 1 GB
     perf corpus."""
@@ -974,8 +1020,8 @@ def _decisions(c: _Corpus, mem, kee, sim, ex, reason_exact: str, reason_near: st
     names = c.doc_ids_array(uk)
     quoted = _json_strings(names).take(pa.array(np.searchsorted(uk, kee)))
     kept_in = pa.array([json.dumps(f"run {seg.run}" if seg.hist else "this run") for seg in c.segments],
-                       pa.string()).take(pa.array(c.seg[kee]))
-    kp = c.para[kee]
+                       pa.string()).take(pa.array(c.col("seg", kee)))
+    kp = c.col("para", kee)
     para = pc.if_else(pa.array(kp >= 0), pc.binary_join_element_wise(
         '"kept_para_idx": ', pc.cast(pa.array(kp), pa.string()), ", ", ""), "")
     w = c.sig_width() or 1
@@ -989,8 +1035,8 @@ def _decisions(c: _Corpus, mem, kee, sim, ex, reason_exact: str, reason_near: st
     detail = pc.binary_join_element_wise('{"kept_doc_id": ', quoted, ', "kept_in": ', kept_in, ", ", para, match,
                                          sims, "}", "")
     shard_of = np.array([seg.shard for seg in c.segments], np.int64)
-    return _decisions_table({"shard": shard_of[c.seg[mem]], "file": c.file[mem], "pos": c.pos[mem],
-                             "para": c.para[mem], "reason": pc.if_else(pa.array(ex), reason_exact, reason_near),
+    return _decisions_table({"shard": shard_of[c.col("seg", mem)], "file": c.col("file", mem), "pos": c.col("pos", mem),
+                             "para": c.col("para", mem), "reason": pc.if_else(pa.array(ex), reason_exact, reason_near),
                              "detail": detail})
 
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import xxhash
 from concurrent.futures.process import BrokenProcessPool
 
-from . import dedup, faults, history, read, write
+from . import dedup, dedup_ranges, faults, history, read, write
 from .config import Config
 from .executors import make_executor
 from .stages import clean_shard, emitted_keys, finish_shard, no_huge_pages, tune_allocator
@@ -208,15 +208,25 @@ class _Warmup:
         return self.cpu
 
 
-def _check_barrier_memory(items: int, log) -> None:
-    """Warn before the barrier when it may not fit in this process's machine: it holds a few
-    columns per document and paragraph of this run and of the history index (``items``; see
-    README, Deduplication at scale), and a process killed for memory says nothing of why."""
+def _barrier_mode(items: int, mode: str, log) -> str:
+    """How the dedup barrier runs: in this process's memory, which holds a few columns per document
+    and paragraph of this run and of the history index (``items``; README, Deduplication at
+    scale), or by hash ranges on the workers. ``auto`` takes the ranges when that memory would be
+    more than half of what is available; ``memory`` warns when it may not fit (a process killed
+    for memory says nothing of why). The decisions are the same either way."""
     need, avail = items * dedup.BARRIER_BYTES_PER_ITEM, dedup.available_memory()
-    if avail is not None and need > avail:
+    if mode == "auto":
+        mode = "ranges" if avail is not None and need > avail / 2 else "memory"
+        if mode == "ranges":
+            log(f"dedup: {items:,} documents and paragraphs (this run's and the history index's) would take about "
+                f"{need / 1e9:.1f} GB in this process, with {avail / 1e9:.1f} GB available: the barrier runs by "
+                "hash ranges on the workers")
+    elif mode == "memory" and avail is not None and need > avail:
         log(f"warning: the dedup barrier will hold about {need / 1e9:.1f} GB in this process for {items:,} "
             f"documents and paragraphs (this run's and the history index's), and {avail / 1e9:.1f} GB of memory "
-            "is available now: it may run out of memory (README: Deduplication at scale)")
+            "is available now: it may run out of memory (README: Deduplication at scale; executor.barrier: "
+            "ranges or auto would not)")
+    return mode
 
 
 def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress=None) -> RunResult:
@@ -241,17 +251,18 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
             current = [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
                        for s in shards]
-            _check_barrier_memory(hist_rows + dedup.barrier_items(current), log)
+            mode = _barrier_mode(hist_rows + dedup.barrier_items(current), cfg.executor.barrier, log)
             segs += current
             barrier_stats: dict = {}
+            resolve = dedup_ranges.resolve if mode == "ranges" else dedup.resolve
             with no_huge_pages():
-                decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
-                                          stats=barrier_stats)
+                decisions = resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                                    stats=barrier_stats)
             write.write_table(decisions, dec_path, "zstd")
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
                               "decisions": decisions.num_rows, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
-                              "history_rows": hist_rows}, os.path.join(work, "dedup", "done.json"))
+                              "history_rows": hist_rows, "mode": mode}, os.path.join(work, "dedup", "done.json"))
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
@@ -280,6 +291,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     # Wall seconds from the start of the run (after the command's imports) to each phase's start
     # and end: what lies between phase 1's end and phase 2's start is the barrier.
     stats["timing"]["phase_marks"] = {k: round(v, 3) for k, v in marks.items()}
+    stats["timing"]["barrier"] = barrier.get("mode", "none")     # memory or ranges: how, not what
     write.write_json(stats, os.path.join(out, "stats.json"))
     from .report import write_reports
     reports = write_reports(out, stats, run_id)

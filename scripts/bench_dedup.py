@@ -7,6 +7,10 @@ estimated Jaccard. The barrier (``pipeline.dedup.resolve``) runs in a child proc
 peak memory is measured alone.
 
     python scripts/bench_dedup.py --n 1000000 [--segments 20] [--dup-share 0.05] [--dir /tmp/bench-dedup]
+                                  [--barrier memory|ranges] [--workers 2]
+
+``--barrier ranges`` runs the barrier by hash ranges (``pipeline.dedup_ranges``) on a pool of
+``--workers`` processes, and reports the driver's and the workers' peak memory apart.
 """
 from __future__ import annotations
 
@@ -61,17 +65,29 @@ def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7) -
     return {"n": n, "segments": segments, "planted": planted}
 
 
-def barrier(out: str, segments: int) -> None:
+def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2) -> None:
+    from pipeline import dedup_ranges
     from pipeline.config import DedupConfig
     from pipeline.dedup import Segment, resolve
+    from pipeline.executors import LocalExecutor
     cfg = DedupConfig(documents=False)
+    segs = [Segment(os.path.join(out, f"{s:05d}"), shard=s) for s in range(segments)
+            if os.path.exists(os.path.join(out, f"{s:05d}.keys.parquet"))]
     t0, c0 = time.time(), time.process_time()
-    dec = resolve([Segment(os.path.join(out, f"{s:05d}"), shard=s) for s in range(segments)
-                   if os.path.exists(os.path.join(out, f"{s:05d}.keys.parquet"))], cfg)
+    stats: dict = {}
+    if mode == "ranges":
+        ex = LocalExecutor(workers)
+        try:
+            dec = dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats)
+        finally:
+            ex.close()
+    else:
+        dec = resolve(segs, cfg, stats=stats)
     near = sum(1 for r in dec.column("reason").to_pylist() if r == "duplicate_near")
     print(json.dumps({"wall_s": round(time.time() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
-                      "decisions": dec.num_rows, "near": near,
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                      "worker_cpu_s": round(stats.get("worker_cpu", 0.0), 2), "decisions": dec.num_rows, "near": near,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))
 
 
 def main() -> int:
@@ -81,10 +97,12 @@ def main() -> int:
     ap.add_argument("--dup-share", type=float, default=0.05)
     ap.add_argument("--dir", default="/tmp/bench-dedup")
     ap.add_argument("--keep", action="store_true", help="keep the generated segments")
+    ap.add_argument("--barrier", choices=["memory", "ranges"], default="memory")
+    ap.add_argument("--workers", type=int, default=2, help="processes for --barrier ranges")
     ap.add_argument("--barrier-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.barrier_only:
-        barrier(args.dir, args.segments)
+        barrier(args.dir, args.segments, args.barrier, args.workers)
         return 0
     shutil.rmtree(args.dir, ignore_errors=True)
     os.makedirs(args.dir)
@@ -92,12 +110,16 @@ def main() -> int:
     info = generate(args.n, args.segments, args.dup_share, args.dir)
     gen = time.time() - t0
     res = subprocess.run([sys.executable, __file__, "--barrier-only", "--dir", args.dir,
-                          "--segments", str(args.segments)], capture_output=True, text=True, check=True)
+                          "--segments", str(args.segments), "--barrier", args.barrier, "--workers", str(args.workers)],
+                         capture_output=True, text=True, check=True)
     r = json.loads(res.stdout.strip().splitlines()[-1])
     disk = sum(os.path.getsize(os.path.join(args.dir, f)) for f in os.listdir(args.dir))
     print(f"signatures {info['n']:,} in {info['segments']} segments ({disk / 1e9:.2f} GB on disk, "
           f"generated in {gen:.0f} s); planted near-duplicates {info['planted']:,}")
-    print(f"barrier: wall {r['wall_s']} s, CPU {r['cpu_s']} s, peak RSS {r['peak_rss_mb']} MB, "
+    extra = (f", workers' CPU {r['worker_cpu_s']} s, a worker's peak RSS {r['worker_peak_rss_mb']} MB"
+             if args.barrier == "ranges" else "")
+    print(f"barrier ({args.barrier}): wall {r['wall_s']} s, driver CPU {r['cpu_s']} s, driver peak RSS "
+          f"{r['peak_rss_mb']} MB{extra}, "
           f"near-duplicates found {r['near']:,} ({r['near'] / max(1, info['planted']):.1%} of planted), "
           f"decisions {r['decisions']:,}")
     if not args.keep:

@@ -395,45 +395,58 @@ def test_decision_details_are_json_whatever_the_kept_ids():
         assert 0.5 <= det["similarity"] <= 1 and det["match"] in ("exact", "near")
 
 
-def test_a_barrier_that_may_not_fit_in_memory_is_announced(monkeypatch, tmp_path):
+def test_a_barrier_that_may_not_fit_in_memory_runs_by_ranges_or_is_announced(monkeypatch, tmp_path):
     """Before the barrier the run estimates its memory from the number of documents and
-    paragraphs in the key files; when the machine has less available, the log says so (a process
-    killed for memory would not); otherwise it says nothing."""
-    from conftest import make_config
+    paragraphs in the key files. When that is more than half of what is available, ``auto`` runs
+    the barrier by hash ranges on the workers, with the same output; ``memory`` keeps it in the
+    driver and says it may not fit when the machine has less (a process killed for memory would
+    not); otherwise nothing is said."""
+    from conftest import file_bytes, make_config
 
     from pipeline import dedup, runner
     src = tmp_path / "in.jsonl"
     texts = ["The council met on Monday to discuss the budget.\n\nIt approved the plan for the new school.",
-             "Shares of the carmaker fell after it cut its forecast."]
+             "Shares of the carmaker fell after it cut its forecast.",
+             "The council met on Monday to discuss the budget.\n\nIt approved the plan for the new school."]
     src.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)),
                    encoding="utf-8")
-    for avail, warned in ((1000, True), (None, False), (1 << 40, False)):
+    outputs = {}
+    need = 8 * dedup.BARRIER_BYTES_PER_ITEM       # 3 documents and their 5 paragraphs
+    for mode, avail, said in (("memory", 1000, "warning"), ("memory", None, None), ("memory", 1 << 40, None),
+                              ("auto", 1000, "ranges"), ("auto", 2 * need - 1, "ranges"), ("auto", 2 * need, None),
+                              ("auto", None, None), ("ranges", 1 << 40, None)):
         monkeypatch.setattr(dedup, "available_memory", lambda avail=avail: avail)
         lines = []
-        runner.run(make_config([src], tmp_path / f"out-{avail}", **{"output.state": str(tmp_path / "state")}),
-                   log=lines.append)
+        out = tmp_path / f"out-{mode}-{avail}"
+        r = runner.run(make_config([src], out, **{"output.state": str(tmp_path / f"state-{mode}-{avail}"),
+                                                  "executor.barrier": mode}), log=lines.append)
+        outputs[(mode, avail)] = file_bytes(out)
+        assert r.stats["timing"]["barrier"] == ("ranges" if "ranges" in (said, mode) else "memory")
+        assert r.stats["ledger"]["by_reason"]["duplicate_document"]["rows"] == 1
         warnings = [i for i, line in enumerate(lines) if line.startswith("warning: the dedup barrier")]
-        assert len(warnings) == warned, lines
-        if warned:          # 2 documents and 3 paragraphs, 360 bytes each, before the barrier runs
-            line = lines[warnings[0]]
-            assert "for 5 documents and paragraphs" in line and "0.0 GB of memory is available" in line
-            assert warnings[0] < min(i for i, x in enumerate(lines) if x.startswith("dedup:"))
-    # a later run counts the history index's rows too (the first run's 5) beside its own 2
+        switched = [i for i, line in enumerate(lines) if line.endswith("the barrier runs by hash ranges on the workers")]
+        assert (len(warnings), len(switched)) == ((said == "warning"), (said == "ranges")), lines
+        if said:            # said before the barrier runs
+            line = lines[(warnings or switched)[0]]
+            assert "8 documents and paragraphs" in line, line
+            assert (warnings or switched)[0] < lines.index("dedup: 1 duplicate(s) across 1 shard(s)")
+    assert len({tuple(sorted(v.items())) for v in outputs.values()}) == 1       # the same bytes every way
+    # a later run counts the history index's rows too (the first run's) beside its own
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"id": "x", "text": "A new bridge over the river opens to traffic on Friday."}) + "\n",
                      encoding="utf-8")
     monkeypatch.setattr(dedup, "available_memory", lambda: 1000)
     lines = []
-    runner.run(make_config([other], tmp_path / "out-later", **{"output.state": str(tmp_path / "state")}),
-               log=lines.append)
+    runner.run(make_config([other], tmp_path / "out-later", **{"output.state": str(tmp_path / "state-memory-1000"),
+                                                                "executor.barrier": "memory"}), log=lines.append)
     assert any(x.startswith("warning: the dedup barrier") and "for 7 documents and paragraphs" in x for x in lines), lines
     # --quiet (what the README's scheduler examples use) still prints the warning, and only it
     import io
 
     from pipeline.progress import Progress
-    monkeypatch.setattr(dedup, "available_memory", lambda: 1000)
     buf = io.StringIO()
-    runner.run(make_config([src], tmp_path / "out-quiet"), log=Progress("quiet", stream=buf).log)
+    runner.run(make_config([src], tmp_path / "out-quiet", **{"executor.barrier": "memory"}),
+               log=Progress("quiet", stream=buf).log)
     assert buf.getvalue().startswith("warning: the dedup barrier") and buf.getvalue().count("\n") == 1
     monkeypatch.undo()
     real = dedup.available_memory()
@@ -500,3 +513,68 @@ def test_kernels_of_another_version_count_as_not_built(monkeypatch, tmp_path):
     assert result.stats["documents"]["out"] == 1
     assert any("built from another version of pipeline/_native.c" in line and "make install" in line
                for line in lines), lines
+
+
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_barrier_by_hash_ranges_decides_as_in_memory(tmp_path, monkeypatch, keep):
+    """The barrier by hash ranges (bounded memory, on the workers) makes exactly the in-memory
+    barrier's decisions: exact and near copies across shards, copies of two history segments (one
+    holding rows of this run itself, which are ignored), paragraphs of dropped documents, both keep
+    rules; whatever the number of ranges and chunks, in one process or on two workers."""
+    from pipeline import dedup, dedup_ranges, history
+    from pipeline.executors import LocalExecutor
+    rng = random.Random(8)
+    c = DedupConfig(keep=keep)
+
+    def docs_for(prefix, file, n, sources=()):
+        docs = []
+        for i in range(n):
+            words = [rng.choice(WORDS) for _ in range(30)]
+            paras = [" ".join(words[:15]) + ".", " ".join(words[15:]) + "."]
+            if sources and i % 3 == 0:                      # an exact or near copy of an earlier document
+                src = rng.choice(sources).paragraphs
+                w = src[0].text.split()
+                paras = ([p.text for p in src] if i % 2 else
+                         [" ".join(w[:7] + ["changed"] + w[8:]), src[1].text + " Officials said."])
+            elif sources and i % 5 == 1:                    # one paragraph copied, one new
+                paras = [rng.choice(sources).paragraphs[0].text, paras[1] + " More."]
+            docs.append(_doc(f"{prefix}-{i}", file, i, paras))
+        return docs
+
+    old = docs_for("h", 0, 30)
+    for name, run, docs in (("a", "r1", old[:15]), ("b", "r2", old[15:])):
+        keys_for_documents(docs, c).write(str(tmp_path / f"part-{name}"))
+        history.write_segment([(str(tmp_path / f"part-{name}"), None)], str(tmp_path / f"hist-{name}"), c, run=run)
+    segs = [Segment(str(tmp_path / "hist-a"), run="r1"), Segment(str(tmp_path / "hist-b"), run="r2", exclude_run="r2")]
+    shards = []
+    for shard in range(3):
+        docs = docs_for(f"s{shard}", shard + 1, 40, old + [d for s in shards for d in s])
+        shards.append(docs)
+        keys_for_documents(docs, c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    stats_mem = {}
+    in_memory = resolve(segs, c, stats=stats_mem)
+    details = "".join(in_memory.column("detail").to_pylist())
+    reasons = set(in_memory.column("reason").to_pylist())
+    assert in_memory.num_rows >= 30 and reasons == {"duplicate_document", "duplicate_exact", "duplicate_near"}
+    assert '"kept_in": "run r1"' in details and '"run r2"' not in details and '"match": "near"' in details
+    monkeypatch.setattr(dedup_ranges, "CHUNK_RECORDS", 100)
+    for per_range in (10**9, 300, 40):
+        stats = {}
+        got = dedup_ranges.resolve(segs, c, tmp=str(tmp_path / f"t{per_range}"), stats=stats, range_records=per_range)
+        assert got.equals(in_memory), per_range
+        assert stats["cluster_sizes"] == stats_mem["cluster_sizes"]
+        assert not os.listdir(tmp_path / f"t{per_range}")                     # its files are removed
+    if keep == "first":
+        ex = LocalExecutor(2)
+        try:
+            stats = {}
+            got = dedup_ranges.resolve(segs, c, parallel_map=ex.map, tmp=str(tmp_path / "tw"), stats=stats,
+                                       range_records=40)
+        finally:
+            ex.close()
+        assert got.equals(in_memory) and stats["worker_cpu"] > 0
+    # history after this run's shards would rank it after them: refused by both
+    for fn in (resolve, lambda s, cfg: dedup_ranges.resolve(s, cfg, tmp=str(tmp_path / "tx"))):
+        with pytest.raises(ValueError, match="history index's segments must come before"):
+            fn(segs[2:] + segs[:2], c)

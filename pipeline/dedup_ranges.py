@@ -1,0 +1,291 @@
+"""The dedup barrier by hash ranges, for inputs too large for one process's memory.
+
+``dedup.resolve`` holds a few columns of every document and paragraph in one process (235-360
+bytes each at its peak). Here the same decisions are made with memory that grows with the
+duplicates found, not with the corpus:
+
+1. *Scatter* (one task per segment, on the executor's workers): every eligible item's exact hash,
+   and later each of its LSH band hashes, goes with its rank key and global id into one file per
+   hash range.
+2. *Ranges* (one task per range, on the workers): the records of a range are sorted by (band,
+   hash, rank); in every run of equal hashes the first is the best-ranked. Exact: the others are
+   dropped. Bands: each other member is paired with it.
+3. The driver joins what the ranges return: the exact drops, then the candidate pairs of every
+   range, verified, joined into components and kept or dropped as in ``dedup.near_drops``; the
+   columns of the decisions are read only for the items they name.
+
+Items rank by their numbering (history first; ``dedup._rank``), and under ``keep: longest`` by
+(group, -length) before it, which a record carries as one int64: so a range sees exactly the order
+the in-memory barrier uses, and the decisions are the same (``tests/test_dedup.py``).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import dedup, write
+from .config import DedupConfig
+
+# Records per range: a range task holds its records (25 bytes) and their sort (a few times that),
+# ~600 MB at 8 million.
+RANGE_RECORDS = 8_000_000
+CHUNK_RECORDS = 4_000_000     # a scatter task's records are written in sorted chunks of this many
+_REC = np.dtype([("h", "<u8"), ("rk", "<i8"), ("gid", "<i8"), ("b", "u1")])     # packed: 25 bytes
+_LEN_BITS = 40
+_BATCH = 1 << 16
+
+
+def _range_of(h: np.ndarray, ranges: int) -> np.ndarray:
+    """The hash range (0 .. ranges-1) of 64-bit hashes, after a mixing step (the exact hashes are
+    polynomial, their high bits not uniform enough on their own)."""
+    with np.errstate(over="ignore"):
+        x = h ^ (h >> np.uint64(31))
+        x = x * np.uint64(0x7FB5D329728EA185)
+        x ^= x >> np.uint64(27)
+    return (((x >> np.uint64(32)) * np.uint64(ranges)) >> np.uint64(32)).astype(np.int64)
+
+
+def rank_keys(length: np.ndarray, group: np.ndarray, keep: str) -> np.ndarray:
+    """The part of the rank that comes before the numbering: 0 under ``first``; (group, -length)
+    packed under ``longest``."""
+    if keep != "longest":
+        return np.zeros(len(length), np.int64)
+    top = (1 << _LEN_BITS) - 1
+    return (group.astype(np.int64) << _LEN_BITS) | (top - np.minimum(length.astype(np.int64), top))
+
+
+def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude_run: str, kind: int,
+                 stage: str, ranges: int, folder: str, keep: str, bands: int, doc_drops: str, exact_drops: str,
+                 driver: int):
+    """One segment's records of ``kind`` for ``stage`` ("exact" or "bands"), sorted by hash range
+    into files of at most ``CHUNK_RECORDS`` records. ``doc_drops``: a .npy of dropped documents'
+    keys (this run's paragraphs of those documents take no part); ``exact_drops``: a .npy of the
+    global ids dropped as exact copies (they are no band candidates). Returns (chunks: [(path,
+    offsets of each range)], band candidates (exact stage), CPU seconds)."""
+    t0 = time.process_time()
+    gone_docs = np.load(doc_drops) if doc_drops and not hist else None
+    gone = np.load(exact_drops) if exact_drops else None
+    cols = ["kind", "file", "pos", "length", "exact", "has_sig"] + (["run"] if hist and exclude_run else [])
+    chunks, pending, npending, cands = [], [], 0, 0
+
+    def flush():
+        nonlocal pending, npending
+        if not npending:
+            return
+        rec = np.concatenate(pending)
+        r = _range_of(rec["h"], ranges)
+        order = np.argsort(r.astype(np.uint16) if ranges <= 1 << 16 else r, kind="stable")   # radix sort
+        path = os.path.join(folder, f"{write.TMP_MARK}{stage}-{kind}-{seg:06d}-{len(chunks):04d}.bin")
+        rec[order].tofile(path)
+        chunks.append((path, np.searchsorted(r[order], np.arange(ranges + 1)).astype(np.int64)))
+        pending, npending = [], 0
+
+    def add(h, rk, gid, b):
+        nonlocal npending
+        rec = np.empty(len(h), _REC)
+        rec["h"], rec["rk"], rec["gid"], rec["b"] = h, rk, gid, b
+        pending.append(rec)
+        npending += len(rec)
+        if npending >= CHUNK_RECORDS:
+            flush()
+
+    band_file = None
+    if stage == "bands":
+        band_file = open(base + ".bands.npy", "rb")
+        major, _ = np.lib.format.read_magic(band_file)
+        bshape, _f, _d = (np.lib.format.read_array_header_1_0 if major == 1
+                          else np.lib.format.read_array_header_2_0)(band_file)
+        boff = band_file.tell()
+    try:
+        r0 = 0
+        for batch in pq.ParquetFile(base + ".keys.parquet").iter_batches(batch_size=_BATCH, columns=cols):
+            n = batch.num_rows
+            col = lambda name: batch.column(cols.index(name)).to_numpy(zero_copy_only=False)
+            ok = col("kind") == kind
+            if hist and exclude_run:
+                ok &= ~np.asarray(pc.equal(batch.column(cols.index("run")), exclude_run)
+                                  .to_numpy(zero_copy_only=False), bool)
+            if gone_docs is not None and len(gone_docs):
+                ok &= ~np.isin(dedup._doc_key(col("file"), col("pos")), gone_docs)
+            gid = np.arange(gid0 + r0, gid0 + r0 + n, dtype=np.int64)
+            if stage == "exact":
+                cands += int(np.count_nonzero(ok & col("has_sig")))
+            else:
+                ok &= col("has_sig")
+                if gone is not None and len(gone):
+                    ok &= ~np.isin(gid, gone)
+            sel = np.flatnonzero(ok)
+            if len(sel):
+                rk = rank_keys(col("length")[sel], np.full(len(sel), group), keep)
+                if stage == "exact":
+                    add(col("exact")[sel], rk, gid[sel], 0)
+                else:
+                    row = np.empty(n, np.uint64)
+                    for b in range(bands):
+                        band_file.seek(boff + (b * bshape[1] + r0) * 8)
+                        if band_file.readinto(memoryview(row).cast("B")) != n * 8:
+                            raise OSError(f"{base}.bands.npy: band {b} is incomplete")
+                        add(row[sel], rk, gid[sel], b)
+            r0 += n
+        flush()
+    finally:
+        if band_file is not None:
+            band_file.close()
+    return chunks, cands, dedup.task_cpu(t0, driver)
+
+
+def range_task(stage: str, slices: list[tuple[str, int, int]], driver: int):
+    """The pairs (first, other) of the runs of equal (band, hash) among one range's records
+    (``slices``: file, first and end record), in rank order: exact drops and their keepers, or
+    band candidates and their heads (each pair once). Returns (pairs m x 2, CPU seconds)."""
+    t0 = time.process_time()
+    parts = []
+    for path, lo, hi in slices:
+        with open(path, "rb") as fh:
+            fh.seek(lo * _REC.itemsize)
+            parts.append(np.fromfile(fh, _REC, hi - lo))
+    rec = np.concatenate(parts) if parts else np.zeros(0, _REC)
+    if not len(rec):
+        return np.zeros((0, 2), np.int64), dedup.task_cpu(t0, driver)
+    # Sort by hash alone (one contiguous key); only the records that share a hash with another
+    # (a small part) need the full order (band, hash, rank, id).
+    h = np.ascontiguousarray(rec["h"])
+    order = np.argsort(h)
+    hs = h[order]
+    dup = np.r_[hs[1:] == hs[:-1], False]
+    dup[1:] |= dup[:-1]
+    rec = rec[order[dup]]
+    rec = rec[np.lexsort((rec["gid"], rec["rk"], rec["h"], rec["b"]))]
+    h, b, gid = rec["h"], rec["b"], rec["gid"]
+    if not len(rec):
+        return np.zeros((0, 2), np.int64), dedup.task_cpu(t0, driver)
+    first = np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])]
+    head = np.flatnonzero(first)[np.cumsum(first) - 1]
+    other = np.flatnonzero(~first)
+    pairs = np.stack([gid[head[other]], gid[other]], axis=1)
+    if stage == "bands" and len(pairs):
+        w = np.int64(gid.max() + 1)
+        u = dedup._unique(pairs[:, 0] * w + pairs[:, 1])
+        pairs = np.stack([u // w, u % w], axis=1)
+    return pairs, dedup.task_cpu(t0, driver)
+
+
+class _Lazy(dedup._BandReader):
+    """The segments' files by global id, with the columns of chosen items read on demand (the row
+    groups that hold them), never a column of the whole corpus."""
+
+    def __init__(self, segments: list[dedup.Segment]):
+        self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
+        dedup.check_history_first(self.segments)
+        self._meta = [pq.ParquetFile(s.base + ".keys.parquet") for s in self.segments]
+        super().__init__([s.base for s in self.segments],
+                         np.array([m.metadata.num_rows for m in self._meta], np.int64))
+        self.hist_of = np.array([s.hist for s in self.segments], bool)
+
+    def seg_of(self, gid: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.offsets, gid, side="right") - 1
+
+    def _rows(self, name: str, u: np.ndarray) -> list[pa.Array]:
+        """Column ``name`` of the items ``u`` (sorted, unique), read from the row groups that hold
+        them, as arrays in that order."""
+        out = []
+        for i, lo, hi in self._runs(u):
+            rows = u[lo:hi] - self.offsets[i]
+            md = self._meta[i].metadata
+            starts = np.cumsum([0] + [md.row_group(g).num_rows for g in range(md.num_row_groups)])
+            rg = np.searchsorted(starts, rows, side="right") - 1
+            cut = np.flatnonzero(np.r_[True, rg[1:] != rg[:-1], True])
+            for a, z in zip(cut[:-1], cut[1:]):
+                g = int(rg[a])
+                part = self._meta[i].read_row_group(g, columns=[name]).column(0)
+                out.append(part.take(pa.array(rows[a:z] - starts[g])).combine_chunks())
+        return out
+
+    def col(self, name: str, idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx, np.int64)
+        if name == "seg":
+            return self.seg_of(idx)
+        if name == "hist":
+            return self.hist_of[self.seg_of(idx)]
+        u = dedup._unique(idx)
+        parts = [np.asarray(a.to_numpy(zero_copy_only=False), np.int64) for a in self._rows(name, u)]
+        vals = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return vals[np.searchsorted(u, idx)]
+
+    def doc_ids_array(self, idx: np.ndarray) -> pa.Array:
+        """Document ids of the items ``idx`` (sorted, unique), in that order."""
+        return pa.concat_arrays([pa.array([], pa.string())] + [a.cast(pa.string()) for a in self._rows("doc_id", idx)])
+
+
+def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, tmp: str = "",
+            stats: dict | None = None, range_records: int | None = None) -> pa.Table:
+    """The same decisions as ``dedup.resolve``, made by hash ranges (module docstring).
+    ``parallel_map(fn, [args...])``: the executor's map (None: in this process); ``tmp``: a folder
+    the workers see, for the range files (removed at the end)."""
+    per_range = range_records or RANGE_RECORDS
+    run_map = parallel_map or (lambda fn, args: [fn(*a) for a in args])
+    c = _Lazy(segments)
+    nsegs = len(c.segments)
+    groups = np.array([i if s.hist else nsegs for i, s in enumerate(c.segments)], np.int64)
+    cpu = 0.0
+    os.makedirs(tmp, exist_ok=True)
+    made: list[str] = []
+
+    def save(name, arr):
+        path = os.path.join(tmp, f"{write.TMP_MARK}{name}-{os.getpid()}.npy")
+        np.save(path, arr)
+        made.append(path)
+        return path
+
+    def pairs_of(kind, stage, ranges, doc_drops="", exact_drops=""):
+        nonlocal cpu
+        args = [(s.base, i, int(c.offsets[i]), s.hist, int(groups[i]), s.exclude_run, kind, stage, ranges, tmp,
+                 cfg.keep, cfg.bands, doc_drops, exact_drops, os.getpid()) for i, s in enumerate(c.segments)]
+        out = run_map(scatter_task, args)
+        cpu += sum(t for *_, t in out)
+        chunks = [ch for chs, _, _ in out for ch in chs]
+        made.extend(p for p, _ in chunks)
+        jobs = [(stage, [(p, int(off[r]), int(off[r + 1])) for p, off in chunks if off[r] < off[r + 1]], os.getpid())
+                for r in range(ranges)]
+        res = run_map(range_task, [j for j in jobs if j[1]])
+        cpu += sum(t for _, t in res)
+        for p, _ in chunks:
+            os.remove(p)
+            made.remove(p)
+        pairs = np.concatenate([p for p, _ in res] + [np.zeros((0, 2), np.int64)])
+        return pairs, sum(n for _, n, _ in out)
+
+    def order_keys(nodes):
+        if cfg.keep != "longest":
+            return (nodes,)
+        return (nodes, rank_keys(c.col("length", nodes), groups[c.seg_of(nodes)], cfg.keep))
+
+    results, doc_drops = [], ""
+    kinds = [(dedup.KIND_DOC, cfg.document_threshold, "duplicate_document", "duplicate_document")] * cfg.documents
+    kinds += [(dedup.KIND_PARA, cfg.paragraph_threshold, "duplicate_exact", "duplicate_near")] * cfg.paragraphs
+    try:
+        for kind, threshold, r_exact, r_near in kinds:
+            ranges = max(1, -(-len(c) // per_range))
+            ex, cands = pairs_of(kind, "exact", ranges, doc_drops)
+            mem, kee, sim, exact = [ex[:, 1]], [ex[:, 0]], [np.ones(len(ex))], [np.ones(len(ex), bool)]
+            if threshold <= 1.0 and cands >= 2:
+                gone = save(f"exact-{kind}", np.sort(ex[:, 1]))
+                e, _ = pairs_of(kind, "bands", max(1, -(-cands * cfg.bands // per_range)), doc_drops, gone)
+                nm, nk, ns = dedup.near_drops(c, e, order_keys, threshold)
+                mem.append(nm), kee.append(nk), sim.append(ns), exact.append(np.zeros(len(nm), bool))
+            mem, kee, sim, exact = (np.concatenate(x) for x in (mem, kee, sim, exact))
+            live = ~c.col("hist", mem)
+            mem, kee, sim, exact = mem[live], kee[live], sim[live], exact[live]
+            results.append((mem, kee, sim, exact, r_exact, r_near))
+            if kind == dedup.KIND_DOC and len(mem):
+                doc_drops = save("doc-drops", dedup._unique(dedup._doc_key(c.col("file", mem), c.col("pos", mem))))
+    finally:
+        for p in made:
+            if os.path.exists(p):
+                os.remove(p)
+    return dedup.finish(c, results, stats, worker_cpu=cpu)
