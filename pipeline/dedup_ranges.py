@@ -35,7 +35,10 @@ from .config import DedupConfig
 # ~600 MB at 8 million.
 RANGE_RECORDS = 8_000_000
 CHUNK_RECORDS = 4_000_000     # a scatter task's records are written in sorted chunks of this many
-_REC = np.dtype([("h", "<u8"), ("rk", "<i8"), ("gid", "<i8"), ("b", "u1")])     # packed: 25 bytes
+# A record is three uint64: hash, rank key, global id | band << 56 (ids stay below 2^56).
+_W = 3
+_B_SHIFT = np.uint64(56)
+_GID_MASK = np.uint64((1 << 56) - 1)
 _LEN_BITS = 40
 _BATCH = 1 << 16
 
@@ -78,17 +81,17 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         if not npending:
             return
         rec = np.concatenate(pending)
-        r = _range_of(rec["h"], ranges)
+        r = _range_of(rec[:, 0], ranges)
         order = np.argsort(r.astype(np.uint16) if ranges <= 1 << 16 else r, kind="stable")   # radix sort
         path = os.path.join(folder, f"{write.TMP_MARK}{stage}-{kind}-{seg:06d}-{len(chunks):04d}.bin")
-        rec[order].tofile(path)
+        np.take(rec, order, axis=0).tofile(path)
         chunks.append((path, np.searchsorted(r[order], np.arange(ranges + 1)).astype(np.int64)))
         pending, npending = [], 0
 
     def add(h, rk, gid, b):
         nonlocal npending
-        rec = np.empty(len(h), _REC)
-        rec["h"], rec["rk"], rec["gid"], rec["b"] = h, rk, gid, b
+        rec = np.empty((len(h), _W), np.uint64)
+        rec[:, 0], rec[:, 1], rec[:, 2] = h, rk.view(np.uint64), gid.view(np.uint64) | (np.uint64(b) << _B_SHIFT)
         pending.append(rec)
         npending += len(rec)
         if npending >= CHUNK_RECORDS:
@@ -139,30 +142,46 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
     return chunks, cands, dedup.task_cpu(t0, driver)
 
 
-def range_task(stage: str, slices: list[tuple[str, int, int]], driver: int):
+def range_task(stage: str, slices: list[tuple[str, int, int]], driver: int, out: str = ""):
     """The pairs (first, other) of the runs of equal (band, hash) among one range's records
     (``slices``: file, first and end record), in rank order: exact drops and their keepers, or
-    band candidates and their heads (each pair once). Returns (pairs m x 2, CPU seconds)."""
+    band candidates and their heads (each pair once). Returns (pairs m x 2, CPU seconds), or with
+    ``out`` (path, pairs) saved there: a pair of near copies comes from every band they share,
+    so the driver merges the ranges' pairs one file at a time instead of holding them all."""
+    pairs, cpu = _range_pairs(stage, slices, driver)
+    if out:
+        np.save(out, pairs)
+        return out, cpu
+    return pairs, cpu
+
+
+def _range_pairs(stage: str, slices: list[tuple[str, int, int]], driver: int):
     t0 = time.process_time()
     parts = []
     for path, lo, hi in slices:
         with open(path, "rb") as fh:
-            fh.seek(lo * _REC.itemsize)
-            parts.append(np.fromfile(fh, _REC, hi - lo))
-    rec = np.concatenate(parts) if parts else np.zeros(0, _REC)
+            fh.seek(lo * _W * 8)
+            parts.append(np.fromfile(fh, np.uint64, (hi - lo) * _W).reshape(-1, _W))
+    rec = np.concatenate(parts) if parts else np.zeros((0, _W), np.uint64)
     if not len(rec):
         return np.zeros((0, 2), np.int64), dedup.task_cpu(t0, driver)
-    # Sort by hash alone (one contiguous key); only the records that share a hash with another
-    # (a small part) need the full order (band, hash, rank, id).
-    h = np.ascontiguousarray(rec["h"])
-    order = np.argsort(h)
-    hs = h[order]
-    dup = np.r_[hs[1:] == hs[:-1], False]
+    # Only records whose hash another record shares (a small part) need the full order. They are
+    # found by sorting values alone (much faster than sorting indices): the hash's high bits with
+    # the record's position in the low bits, so equal high bits gather the candidates, which the
+    # full sort below then separates exactly.
+    n = len(rec)
+    k = np.uint64(max(1, int(n - 1).bit_length()))
+    low = np.uint64((1 << int(k)) - 1)
+    keys = np.sort((rec[:, 0] & ~low) | np.arange(n, dtype=np.uint64))
+    high = keys & ~low
+    dup = np.r_[high[1:] == high[:-1], False]
     dup[1:] |= dup[:-1]
-    rec = rec[order[dup]]
-    rec = rec[np.lexsort((rec["gid"], rec["rk"], rec["h"], rec["b"]))]
-    h, b, gid = rec["h"], rec["b"], rec["gid"]
-    if not len(rec):
+    rec = np.take(rec, (keys[dup] & low).astype(np.int64), axis=0)
+    h, rk, b = rec[:, 0], rec[:, 1].view(np.int64), rec[:, 2] >> _B_SHIFT
+    gid = (rec[:, 2] & _GID_MASK).astype(np.int64)
+    order = np.lexsort((gid, rk, h, b))
+    h, b, gid = h[order], b[order], gid[order]
+    if not len(h):
         return np.zeros((0, 2), np.int64), dedup.task_cpu(t0, driver)
     first = np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])]
     head = np.flatnonzero(first)[np.cumsum(first) - 1]
@@ -173,6 +192,33 @@ def range_task(stage: str, slices: list[tuple[str, int, int]], driver: int):
         u = dedup._unique(pairs[:, 0] * w + pairs[:, 1])
         pairs = np.stack([u // w, u % w], axis=1)
     return pairs, dedup.task_cpu(t0, driver)
+
+
+def _merge_pairs(paths: list[str], made: list[str], items: int) -> np.ndarray:
+    """The distinct pairs of the files ``paths`` (each removed once read), merged a few files at a
+    time so that memory holds about twice the distinct pairs, not every band's copy of them. A
+    pair is packed as one int64 (first x ``items`` + second: up to 3 billion items)."""
+    acc = np.zeros(0, np.int64)
+    pending: list[np.ndarray] = []
+    width = np.int64(max(1, items))
+    for p in paths:
+        e = np.load(p)
+        os.remove(p)
+        made.remove(p)
+        if not len(e):
+            continue
+        pending.append(e)
+        if sum(len(x) for x in pending) > max(len(acc), 1 << 20):
+            acc, pending = _merge(acc, pending, width), []
+    acc = _merge(acc, pending, width)
+    return np.stack([acc // width, acc % width], axis=1)
+
+
+def _merge(acc: np.ndarray, pending: list[np.ndarray], width: np.int64) -> np.ndarray:
+    if not pending:
+        return acc
+    e = np.concatenate(pending)
+    return dedup._unique(np.concatenate([acc, e[:, 0] * width + e[:, 1]]))
 
 
 class _Lazy(dedup._BandReader):
@@ -250,15 +296,17 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
         cpu += sum(t for *_, t in out)
         chunks = [ch for chs, _, _ in out for ch in chs]
         made.extend(p for p, _ in chunks)
-        jobs = [(stage, [(p, int(off[r]), int(off[r + 1])) for p, off in chunks if off[r] < off[r + 1]], os.getpid())
+        jobs = [(stage, [(p, int(off[r]), int(off[r + 1])) for p, off in chunks if off[r] < off[r + 1]], os.getpid(),
+                 os.path.join(tmp, f"{write.TMP_MARK}pairs-{stage}-{kind}-{r:05d}-{os.getpid()}.npy"))
                 for r in range(ranges)]
-        res = run_map(range_task, [j for j in jobs if j[1]])
+        jobs = [j for j in jobs if j[1]]
+        made.extend(j[3] for j in jobs)
+        res = run_map(range_task, jobs)
         cpu += sum(t for _, t in res)
         for p, _ in chunks:
             os.remove(p)
             made.remove(p)
-        pairs = np.concatenate([p for p, _ in res] + [np.zeros((0, 2), np.int64)])
-        return pairs, sum(n for _, n, _ in out)
+        return _merge_pairs([p for p, _ in res], made, len(c)), sum(n for _, n, _ in out)
 
     def order_keys(nodes):
         if cfg.keep != "longest":

@@ -75,10 +75,12 @@ def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2) -> 
             if os.path.exists(os.path.join(out, f"{s:05d}.keys.parquet"))]
     t0, c0 = time.time(), time.process_time()
     stats: dict = {}
+    worker_peak = 0
     if mode == "ranges":
         ex = LocalExecutor(workers)
         try:
             dec = dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats)
+            worker_peak = max([_peak_kb(pid) for pid in (ex._pool._processes if ex._pool else {})] + [0])
         finally:
             ex.close()
     else:
@@ -87,7 +89,16 @@ def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2) -> 
     print(json.dumps({"wall_s": round(time.time() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
                       "worker_cpu_s": round(stats.get("worker_cpu", 0.0), 2), "decisions": dec.num_rows, "near": near,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                      "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))
+                      "worker_peak_rss_mb": round(worker_peak / 1024)}))
+
+
+def _peak_kb(pid: int) -> int:
+    """A live process's peak resident memory (VmHWM), in kB; 0 when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
 def main() -> int:

@@ -126,6 +126,14 @@ def test_same_bytes_for_any_worker_count_and_shard_size(tmp_path):
     sc = json.loads((tmp_path / "c" / "stats.json").read_text())
     sb.pop("timing"), sc.pop("timing")
     assert sb == sc
+    # the dedup barrier by hash ranges on the workers: the same bytes and counts
+    d = run_pipeline([src], tmp_path / "d", **{"executor.workers": 2, "input.shard_size_mb": 0.001,
+                                                "executor.barrier": "ranges"})
+    assert d.run_id == b.run_id and d.stats["timing"]["barrier"] == "ranges"
+    assert file_bytes(tmp_path / "d") == file_bytes(tmp_path / "b")
+    sd = json.loads((tmp_path / "d" / "stats.json").read_text())
+    sd.pop("timing")
+    assert sd == sb and sb["dedup"]["decisions"] > 0
 
 
 def test_command_line_workers_give_the_same_bytes(tmp_path):

@@ -23,6 +23,11 @@ def test_ray_output_is_byte_identical_to_local(tmp_path, ray_cluster):
     assert on_ray.run_id == local.run_id
     assert local.stats["inputs"]["shards"] > 3
     assert file_bytes(tmp_path / "ray") == file_bytes(tmp_path / "local")
+    # the dedup barrier by hash ranges, as Ray tasks: the same bytes again
+    ranges = run_pipeline([src], tmp_path / "ray-ranges", **kw, **{"executor.name": "ray", "executor.barrier": "ranges"})
+    assert ranges.stats["timing"]["barrier"] == "ranges" and local.stats["timing"]["barrier"] == "memory"
+    assert local.stats["ledger"]["by_reason"].get("duplicate_exact", {}).get("rows", 0) > 0
+    assert file_bytes(tmp_path / "ray-ranges") == file_bytes(tmp_path / "local")
 
 
 @pytest.mark.slow
