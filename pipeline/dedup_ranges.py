@@ -35,10 +35,11 @@ from .config import DedupConfig
 # ~600 MB at 8 million.
 RANGE_RECORDS = 8_000_000
 CHUNK_RECORDS = 4_000_000     # a scatter task's records are written in sorted chunks of this many
-# A record is three uint64: hash, rank key, global id | band << 56 (ids stay below 2^56).
+# A record is three uint64: hash, rank key, global id | band << 54 (ids below 2^54, bands below
+# 1024: the config allows 512).
 _W = 3
-_B_SHIFT = np.uint64(56)
-_GID_MASK = np.uint64((1 << 56) - 1)
+_B_SHIFT = np.uint64(54)
+_GID_MASK = np.uint64((1 << 54) - 1)
 _LEN_BITS = 40
 _BATCH = 1 << 16
 

@@ -515,16 +515,17 @@ def test_kernels_of_another_version_count_as_not_built(monkeypatch, tmp_path):
                for line in lines), lines
 
 
-@pytest.mark.parametrize("keep", ["first", "longest"])
-def test_barrier_by_hash_ranges_decides_as_in_memory(tmp_path, monkeypatch, keep):
+@pytest.mark.parametrize("keep,num_perm,bands", [("first", 128, 32), ("longest", 128, 32), ("first", 600, 300)])
+def test_barrier_by_hash_ranges_decides_as_in_memory(tmp_path, monkeypatch, keep, num_perm, bands):
     """The barrier by hash ranges (bounded memory, on the workers) makes exactly the in-memory
     barrier's decisions: exact and near copies across shards, copies of two history segments (one
     holding rows of this run itself, which are ignored), paragraphs of dropped documents, both keep
-    rules; whatever the number of ranges and chunks, in one process or on two workers."""
+    rules, more than 256 bands; whatever the number of ranges and chunks, in one process or on two
+    workers."""
     from pipeline import dedup, dedup_ranges, history
     from pipeline.executors import LocalExecutor
     rng = random.Random(8)
-    c = DedupConfig(keep=keep)
+    c = DedupConfig(keep=keep, num_perm=num_perm, bands=bands)
 
     def docs_for(prefix, file, n, sources=()):
         docs = []
@@ -565,7 +566,7 @@ def test_barrier_by_hash_ranges_decides_as_in_memory(tmp_path, monkeypatch, keep
         assert got.equals(in_memory), per_range
         assert stats["cluster_sizes"] == stats_mem["cluster_sizes"]
         assert not os.listdir(tmp_path / f"t{per_range}")                     # its files are removed
-    if keep == "first":
+    if (keep, bands) == ("first", 32):
         ex = LocalExecutor(2)
         try:
             stats = {}
