@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import time
 from dataclasses import dataclass
 
@@ -703,11 +704,12 @@ class _Workspace:
 
 def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For uint64 ``values`` (any order): (head position, member position) of every value that
-    repeats an earlier-ranked one, where a position is the value's index (its rank). Values are
-    packed with their position into one uint64 and sorted by value alone (fast SIMD sort):
-    a run of equal high bits is one bucket, and its first element is its best-ranked member.
-    The low bits of the value are sacrificed; a spurious bucket only adds a candidate pair,
-    which verification or an exact comparison removes."""
+    repeats an earlier-ranked one, where a position is the value's index (its rank) and the head
+    is the best-ranked position of that value. Values are packed with their position into one
+    uint64 and sorted by value alone (fast SIMD sort): a run of equal high bits is a bucket that
+    holds every repeated value (the low bits are sacrificed), and the few positions in buckets
+    are then sorted by their full value, so that unrelated values which share their high bits do
+    not take the place of a real head."""
     ws = ws or _Workspace()
     n = len(values)
     bits = np.uint64(max(1, int(n - 1).bit_length()))
@@ -721,11 +723,14 @@ def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np
     same = np.flatnonzero(np.equal(hi[1:], hi[:-1], out=ws.get("eq", max(0, n - 1), bool))) + 1
     if not len(same):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # Consecutive repeats form one run; its head is the element just before the run's first repeat.
-    brk = np.r_[True, np.diff(same) != 1]
-    run_first = same[brk] - 1
-    head = np.repeat(run_first, np.diff(np.r_[np.flatnonzero(brk), len(same)]))
-    return (packed[head] & mask).astype(np.int64), (packed[same] & mask).astype(np.int64)
+    pos = (packed[_unique(np.concatenate([same - 1, same]))] & mask).astype(np.int64)
+    v = values[pos]
+    order = np.lexsort((pos, v))
+    v, pos = v[order], pos[order]
+    first = np.r_[True, v[1:] != v[:-1]]
+    head = np.flatnonzero(first)[np.cumsum(first) - 1]
+    other = np.flatnonzero(~first)
+    return pos[head[other]], pos[other]
 
 
 def _unique(x: np.ndarray) -> np.ndarray:
@@ -844,7 +849,7 @@ def _band_edges(c, cand_sorted: np.ndarray, to_rank: np.ndarray, band_ids) -> np
     return np.concatenate(edges)
 
 
-def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids: list[int], driver: int):
+def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids: list[int], driver: str):
     """The band pass for some bands, in a worker process (``resolve(..., parallel_map=...)``).
     Returns (pairs, CPU seconds)."""
     t0 = time.process_time()
@@ -854,10 +859,20 @@ def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids
     return edges, task_cpu(t0, driver)
 
 
-def task_cpu(t0: float, driver: int) -> float:
-    """CPU seconds of a task since ``t0``, or 0 when it ran in the driver (process ``driver``)
-    itself: an executor with one worker runs tasks inline, and the driver counts its own CPU."""
-    return 0.0 if os.getpid() == driver else time.process_time() - t0
+def process_token() -> str:
+    """This process, across the machines of a cluster: host and pid."""
+    return f"{platform.node()}:{os.getpid()}"
+
+
+def task_cpu(t0: float, driver: str) -> float:
+    """CPU seconds of a task since ``t0``, or 0 when it ran in the driver (``process_token()``
+    ``driver``) itself: an executor with one worker runs tasks inline, and the driver counts its
+    own CPU."""
+    return 0.0 if process_token() == driver else time.process_time() - t0
+
+
+# Pairs of items are packed as one int64 (first x items + second): at most this many items.
+MAX_ITEMS = 3_000_000_000
 
 
 def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, parallel_map=None, tmp: str = ""):
@@ -866,11 +881,9 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
     members, keepers, sims, exact = [], [], [], []
     if n == 0:
         return (np.zeros(0, np.int64),) * 2 + (np.zeros(0), np.zeros(0, bool))
-    # Exact: the best-ranked member of each hash group is kept (full 64-bit check after packing).
-    h = c.exact[ranked]
-    head, mem = _runs_of_equal(h)
-    real = h[head] == h[mem]
-    ex_member, ex_keeper = ranked[mem[real]], ranked[head[real]]
+    # Exact: the best-ranked member of each hash group is kept.
+    head, mem = _runs_of_equal(c.exact[ranked])
+    ex_member, ex_keeper = ranked[mem], ranked[head]
     members.append(ex_member), keepers.append(ex_keeper)
     sims.append(np.ones(len(ex_member))), exact.append(np.ones(len(ex_member), bool))
     # Near: candidates are items with a signature that are not exact copies.
@@ -890,7 +903,7 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
             groups = [list(range(b, bands, 4)) for b in range(min(4, bands))]
             bases = [s.base for s in c.segments]
             try:
-                parts = parallel_map(band_edges_task, [(bases, c.sizes.tolist(), path, g, os.getpid())
+                parts = parallel_map(band_edges_task, [(bases, c.sizes.tolist(), path, g, process_token())
                                                         for g in groups])
             finally:
                 os.remove(path)
@@ -910,6 +923,8 @@ def near_drops(c: _BandReader, e: np.ndarray, order_keys, threshold: float):
     and a member is dropped when its own Jaccard to that keeper reaches the threshold. Returns
     (member, keeper, similarity) arrays."""
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if len(c) > MAX_ITEMS:
+        raise ValueError(f"{len(c):,} documents and paragraphs: more than the barrier's {MAX_ITEMS:,}")
     if not len(e):
         return none
     width = np.int64(len(c))

@@ -5,14 +5,19 @@ bytes each at its peak). Here the same decisions are made with memory that grows
 duplicates found, not with the corpus:
 
 1. *Scatter* (one task per segment, on the executor's workers): every eligible item's exact hash,
-   and later each of its LSH band hashes, goes with its rank key and global id into one file per
-   hash range.
+   and later each of its LSH band hashes, goes with its rank key and global id into a record
+   (three uint64, 24 bytes); the records are written in chunk files sorted by hash range, with
+   the offset of every range.
 2. *Ranges* (one task per range, on the workers): the records of a range are sorted by (band,
    hash, rank); in every run of equal hashes the first is the best-ranked. Exact: the others are
    dropped. Bands: each other member is paired with it.
 3. The driver joins what the ranges return: the exact drops, then the candidate pairs of every
-   range, verified, joined into components and kept or dropped as in ``dedup.near_drops``; the
-   columns of the decisions are read only for the items they name.
+   range (merged a few ranges at a time), verified, joined into components and kept or dropped
+   as in ``dedup.near_drops``; the columns of the decisions are read only for the items they name.
+
+The driver's memory grows with the duplicates found (pairs and drops), not with the corpus; a
+range task's with its range (~70 bytes per record), which is bounded by ``RANGE_RECORDS`` except
+when one hash is repeated by more items than that (the same text in millions of documents).
 
 Items rank by their numbering (history first; ``dedup._rank``), and under ``keep: longest`` by
 (group, -length) before it, which a record carries as one int64: so a range sees exactly the order
@@ -20,7 +25,11 @@ the in-memory barrier uses, and the decisions are the same (``tests/test_dedup.p
 """
 from __future__ import annotations
 
+import glob
+import json
 import os
+import shutil
+import tempfile
 import time
 
 import numpy as np
@@ -31,10 +40,10 @@ import pyarrow.parquet as pq
 from . import dedup, write
 from .config import DedupConfig
 
-# Records per range: a range task holds its records (25 bytes) and their sort (a few times that),
-# ~600 MB at 8 million.
+# Records per range: a range task holds its records (24 bytes) and their sort (~70 bytes a record
+# in all), ~600 MB at 8 million.
 RANGE_RECORDS = 8_000_000
-CHUNK_RECORDS = 4_000_000     # a scatter task's records are written in sorted chunks of this many
+CHUNK_RECORDS = 4_000_000     # a scatter task writes its records in sorted chunks of about this many
 # A record is three uint64: hash, rank key, global id | band << 54 (ids below 2^54, bands below
 # 1024: the config allows 512).
 _W = 3
@@ -44,14 +53,38 @@ _LEN_BITS = 40
 _BATCH = 1 << 16
 
 
+def range_size(available: int | None, workers: int) -> int:
+    """Records per range for ``workers`` range tasks at once in ``available`` bytes: a quarter of
+    each one's share at ~70 bytes a record, between 250,000 and ``RANGE_RECORDS`` (the decisions
+    do not depend on it)."""
+    if available is None:
+        return RANGE_RECORDS
+    return int(min(RANGE_RECORDS, max(250_000, available // (4 * max(1, workers) * 70))))
+
+
 def _range_of(h: np.ndarray, ranges: int) -> np.ndarray:
-    """The hash range (0 .. ranges-1) of 64-bit hashes, after a mixing step (the exact hashes are
-    polynomial, their high bits not uniform enough on their own)."""
+    """The hash range (0 .. ranges-1) of 64-bit hashes, after a mixing step (cheap insurance: the
+    ranges must not depend on how uniform the high bits of each kind of hash are)."""
     with np.errstate(over="ignore"):
         x = h ^ (h >> np.uint64(31))
         x = x * np.uint64(0x7FB5D329728EA185)
         x ^= x >> np.uint64(27)
     return (((x >> np.uint64(32)) * np.uint64(ranges)) >> np.uint64(32)).astype(np.int64)
+
+
+def _token(driver: str) -> str:
+    """The part of the temporary files' names that says which barrier made them."""
+    return driver.rsplit(":", 1)[-1]
+
+
+def _member(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for sorted unique ``sorted_values``, by binary search (isin
+    sorts both sides at every call)."""
+    if not len(sorted_values):
+        return np.zeros(len(x), bool)
+    i = np.searchsorted(sorted_values, x)
+    np.minimum(i, len(sorted_values) - 1, out=i)
+    return sorted_values[i] == x
 
 
 def rank_keys(length: np.ndarray, group: np.ndarray, keep: str) -> np.ndarray:
@@ -65,15 +98,23 @@ def rank_keys(length: np.ndarray, group: np.ndarray, keep: str) -> np.ndarray:
 
 def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude_run: str, kind: int,
                  stage: str, ranges: int, folder: str, keep: str, bands: int, doc_drops: str, exact_drops: str,
-                 driver: int):
+                 driver: str):
     """One segment's records of ``kind`` for ``stage`` ("exact" or "bands"), sorted by hash range
     into files of at most ``CHUNK_RECORDS`` records. ``doc_drops``: a .npy of dropped documents'
     keys (this run's paragraphs of those documents take no part); ``exact_drops``: a .npy of the
     global ids dropped as exact copies (they are no band candidates). Returns (chunks: [(path,
     offsets of each range)], band candidates (exact stage), CPU seconds)."""
     t0 = time.process_time()
+    if bands >= 1 << (64 - int(_B_SHIFT)):
+        raise ValueError(f"{bands} bands do not fit in a record")
     gone_docs = np.load(doc_drops) if doc_drops and not hist else None
-    gone = np.load(exact_drops) if exact_drops else None
+    gone = None
+    if exact_drops:                    # this segment's part of the sorted exact drops
+        allg = np.load(exact_drops, mmap_mode="r")
+        with pq.ParquetFile(base + ".keys.parquet") as f:
+            rows = f.metadata.num_rows
+        gone = np.array(allg[np.searchsorted(allg, gid0):np.searchsorted(allg, gid0 + rows)])
+        del allg
     cols = ["kind", "file", "pos", "length", "exact", "has_sig"] + (["run"] if hist and exclude_run else [])
     chunks, pending, npending, cands = [], [], 0, 0
 
@@ -84,7 +125,7 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         rec = np.concatenate(pending)
         r = _range_of(rec[:, 0], ranges)
         order = np.argsort(r.astype(np.uint16) if ranges <= 1 << 16 else r, kind="stable")   # radix sort
-        path = os.path.join(folder, f"{write.TMP_MARK}{stage}-{kind}-{seg:06d}-{len(chunks):04d}.bin")
+        path = os.path.join(folder, f"{write.TMP_MARK}{_token(driver)}-{stage}-{kind}-{seg:06d}-{len(chunks):04d}.bin")
         np.take(rec, order, axis=0).tofile(path)
         chunks.append((path, np.searchsorted(r[order], np.arange(ranges + 1)).astype(np.int64)))
         pending, npending = [], 0
@@ -107,7 +148,8 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         boff = band_file.tell()
     try:
         r0 = 0
-        for batch in pq.ParquetFile(base + ".keys.parquet").iter_batches(batch_size=_BATCH, columns=cols):
+        keys = pq.ParquetFile(base + ".keys.parquet")
+        for batch in keys.iter_batches(batch_size=_BATCH, columns=cols):
             n = batch.num_rows
             col = lambda name: batch.column(cols.index(name)).to_numpy(zero_copy_only=False)
             ok = col("kind") == kind
@@ -115,14 +157,14 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
                 ok &= ~np.asarray(pc.equal(batch.column(cols.index("run")), exclude_run)
                                   .to_numpy(zero_copy_only=False), bool)
             if gone_docs is not None and len(gone_docs):
-                ok &= ~np.isin(dedup._doc_key(col("file"), col("pos")), gone_docs)
+                ok &= ~_member(gone_docs, dedup._doc_key(col("file"), col("pos")))
             gid = np.arange(gid0 + r0, gid0 + r0 + n, dtype=np.int64)
             if stage == "exact":
                 cands += int(np.count_nonzero(ok & col("has_sig")))
             else:
                 ok &= col("has_sig")
                 if gone is not None and len(gone):
-                    ok &= ~np.isin(gid, gone)
+                    ok &= ~_member(gone, gid)
             sel = np.flatnonzero(ok)
             if len(sel):
                 rk = rank_keys(col("length")[sel], np.full(len(sel), group), keep)
@@ -137,27 +179,33 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
                         add(row[sel], rk, gid[sel], b)
             r0 += n
         flush()
+        keys.close()
     finally:
         if band_file is not None:
             band_file.close()
     return chunks, cands, dedup.task_cpu(t0, driver)
 
 
-def range_task(stage: str, slices: list[tuple[str, int, int]], driver: int, out: str = ""):
-    """The pairs (first, other) of the runs of equal (band, hash) among one range's records
-    (``slices``: file, first and end record), in rank order: exact drops and their keepers, or
-    band candidates and their heads (each pair once). Returns (pairs m x 2, CPU seconds), or with
-    ``out`` (path, pairs) saved there: a pair of near copies comes from every band they share,
-    so the driver merges the ranges' pairs one file at a time instead of holding them all."""
-    pairs, cpu = _range_pairs(stage, slices, driver)
-    if out:
-        np.save(out, pairs)
-        return out, cpu
-    return pairs, cpu
-
-
-def _range_pairs(stage: str, slices: list[tuple[str, int, int]], driver: int):
+def range_task(stage: str, index: str, rng: int, driver: str, out: str):
+    """The pairs (first, other) of the runs of equal (band, hash) among the records of range
+    ``rng``, in rank order: exact drops and their keepers, or band candidates and their heads
+    (each pair once), saved as ``out`` (a pair of near copies comes from every band they share,
+    so the driver merges the ranges' pairs a few files at a time instead of holding them all).
+    ``index``: the chunk files (``index``.json) and the offsets of every range in each
+    (``index``.npy, chunks x (ranges + 1)), so that a task's arguments do not grow with the number
+    of chunks. Returns (out, CPU seconds)."""
     t0 = time.process_time()
+    with open(index + ".json", encoding="utf-8") as fh:
+        paths = json.load(fh)
+    offs = np.load(index + ".npy", mmap_mode="r")
+    lo, hi = np.array(offs[:, rng]), np.array(offs[:, rng + 1])
+    del offs
+    some = np.flatnonzero(hi > lo)
+    np.save(out, _range_pairs(stage, [(paths[i], int(lo[i]), int(hi[i])) for i in some.tolist()]))
+    return out, dedup.task_cpu(t0, driver)
+
+
+def _range_pairs(stage: str, slices: list[tuple[str, int, int]]) -> np.ndarray:
     parts = []
     for path, lo, hi in slices:
         with open(path, "rb") as fh:
@@ -165,7 +213,7 @@ def _range_pairs(stage: str, slices: list[tuple[str, int, int]], driver: int):
             parts.append(np.fromfile(fh, np.uint64, (hi - lo) * _W).reshape(-1, _W))
     rec = np.concatenate(parts) if parts else np.zeros((0, _W), np.uint64)
     if not len(rec):
-        return np.zeros((0, 2), np.int64), dedup.task_cpu(t0, driver)
+        return np.zeros((0, 2), np.int64)
     # Only records whose hash another record shares (a small part) need the full order. They are
     # found by sorting values alone (much faster than sorting indices): the hash's high bits with
     # the record's position in the low bits, so equal high bits gather the candidates, which the
@@ -183,7 +231,7 @@ def _range_pairs(stage: str, slices: list[tuple[str, int, int]], driver: int):
     order = np.lexsort((gid, rk, h, b))
     h, b, gid = h[order], b[order], gid[order]
     if not len(h):
-        return np.zeros((0, 2), np.int64), dedup.task_cpu(t0, driver)
+        return np.zeros((0, 2), np.int64)
     first = np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])]
     head = np.flatnonzero(first)[np.cumsum(first) - 1]
     other = np.flatnonzero(~first)
@@ -192,13 +240,13 @@ def _range_pairs(stage: str, slices: list[tuple[str, int, int]], driver: int):
         w = np.int64(gid.max() + 1)
         u = dedup._unique(pairs[:, 0] * w + pairs[:, 1])
         pairs = np.stack([u // w, u % w], axis=1)
-    return pairs, dedup.task_cpu(t0, driver)
+    return pairs
 
 
 def _merge_pairs(paths: list[str], made: list[str], items: int) -> np.ndarray:
     """The distinct pairs of the files ``paths`` (each removed once read), merged a few files at a
     time so that memory holds about twice the distinct pairs, not every band's copy of them. A
-    pair is packed as one int64 (first x ``items`` + second: up to 3 billion items)."""
+    pair is packed as one int64 (first x ``items`` + second; ``dedup.MAX_ITEMS``)."""
     acc = np.zeros(0, np.int64)
     pending: list[np.ndarray] = []
     width = np.int64(max(1, items))
@@ -229,9 +277,12 @@ class _Lazy(dedup._BandReader):
     def __init__(self, segments: list[dedup.Segment]):
         self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
         dedup.check_history_first(self.segments)
-        self._meta = [pq.ParquetFile(s.base + ".keys.parquet") for s in self.segments]
-        super().__init__([s.base for s in self.segments],
-                         np.array([m.metadata.num_rows for m in self._meta], np.int64))
+        self._starts = []          # first row of each row group, per segment (no file stays open)
+        for s in self.segments:
+            with pq.ParquetFile(s.base + ".keys.parquet") as f:
+                md = f.metadata
+                self._starts.append(np.cumsum([0] + [md.row_group(g).num_rows for g in range(md.num_row_groups)]))
+        super().__init__([s.base for s in self.segments], np.array([st[-1] for st in self._starts], np.int64))
         self.hist_of = np.array([s.hist for s in self.segments], bool)
 
     def seg_of(self, gid: np.ndarray) -> np.ndarray:
@@ -243,14 +294,14 @@ class _Lazy(dedup._BandReader):
         out = []
         for i, lo, hi in self._runs(u):
             rows = u[lo:hi] - self.offsets[i]
-            md = self._meta[i].metadata
-            starts = np.cumsum([0] + [md.row_group(g).num_rows for g in range(md.num_row_groups)])
+            starts = self._starts[i]
             rg = np.searchsorted(starts, rows, side="right") - 1
             cut = np.flatnonzero(np.r_[True, rg[1:] != rg[:-1], True])
-            for a, z in zip(cut[:-1], cut[1:]):
-                g = int(rg[a])
-                part = self._meta[i].read_row_group(g, columns=[name]).column(0)
-                out.append(part.take(pa.array(rows[a:z] - starts[g])).combine_chunks())
+            with pq.ParquetFile(self.bases[i] + ".keys.parquet") as f:
+                for a, z in zip(cut[:-1], cut[1:]):
+                    g = int(rg[a])
+                    part = f.read_row_group(g, columns=[name]).column(0)
+                    out.append(part.take(pa.array(rows[a:z] - starts[g])).combine_chunks())
         return out
 
     def col(self, name: str, idx: np.ndarray) -> np.ndarray:
@@ -277,6 +328,11 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
     per_range = range_records or RANGE_RECORDS
     run_map = parallel_map or (lambda fn, args: [fn(*a) for a in args])
     c = _Lazy(segments)
+    if len(c) > dedup.MAX_ITEMS:
+        raise ValueError(f"{len(c):,} documents and paragraphs: more than the barrier's {dedup.MAX_ITEMS:,}")
+    own_tmp = not tmp
+    tmp = tmp or tempfile.mkdtemp(prefix="dedup-ranges-")
+    me = dedup.process_token()
     nsegs = len(c.segments)
     groups = np.array([i if s.hist else nsegs for i, s in enumerate(c.segments)], np.int64)
     cpu = 0.0
@@ -284,7 +340,7 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
     made: list[str] = []
 
     def save(name, arr):
-        path = os.path.join(tmp, f"{write.TMP_MARK}{name}-{os.getpid()}.npy")
+        path = os.path.join(tmp, f"{write.TMP_MARK}{_token(me)}-{name}.npy")
         np.save(path, arr)
         made.append(path)
         return path
@@ -292,19 +348,25 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
     def pairs_of(kind, stage, ranges, doc_drops="", exact_drops=""):
         nonlocal cpu
         args = [(s.base, i, int(c.offsets[i]), s.hist, int(groups[i]), s.exclude_run, kind, stage, ranges, tmp,
-                 cfg.keep, cfg.bands, doc_drops, exact_drops, os.getpid()) for i, s in enumerate(c.segments)]
+                 cfg.keep, cfg.bands, doc_drops, exact_drops, me) for i, s in enumerate(c.segments)]
         out = run_map(scatter_task, args)
         cpu += sum(t for *_, t in out)
         chunks = [ch for chs, _, _ in out for ch in chs]
         made.extend(p for p, _ in chunks)
-        jobs = [(stage, [(p, int(off[r]), int(off[r + 1])) for p, off in chunks if off[r] < off[r + 1]], os.getpid(),
-                 os.path.join(tmp, f"{write.TMP_MARK}pairs-{stage}-{kind}-{r:05d}-{os.getpid()}.npy"))
-                for r in range(ranges)]
-        jobs = [j for j in jobs if j[1]]
-        made.extend(j[3] for j in jobs)
+        index = os.path.join(tmp, f"{write.TMP_MARK}{_token(me)}-index-{stage}-{kind}")
+        offs = np.stack([off for _, off in chunks]) if chunks else np.zeros((0, ranges + 1), np.int64)
+        np.save(index + ".npy", offs)
+        with open(index + ".json", "w", encoding="utf-8") as fh:
+            json.dump([p for p, _ in chunks], fh)
+        made.extend([index + ".npy", index + ".json"])
+        filled = np.flatnonzero((offs[:, 1:] - offs[:, :-1]).sum(axis=0) > 0) if len(offs) else []
+        del offs
+        jobs = [(stage, index, r, me, os.path.join(tmp, f"{write.TMP_MARK}{_token(me)}-pairs-{stage}-{kind}-{r:05d}.npy"))
+                for r in filled]
+        made.extend(j[4] for j in jobs)
         res = run_map(range_task, jobs)
         cpu += sum(t for _, t in res)
-        for p, _ in chunks:
+        for p in [p for p, _ in chunks] + [index + ".npy", index + ".json"]:
             os.remove(p)
             made.remove(p)
         return _merge_pairs([p for p, _ in res], made, len(c)), sum(n for _, n, _ in out)
@@ -334,7 +396,10 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
             if kind == dedup.KIND_DOC and len(mem):
                 doc_drops = save("doc-drops", dedup._unique(dedup._doc_key(c.col("file", mem), c.col("pos", mem))))
     finally:
-        for p in made:
+        # every file of this barrier, also those of a task that failed before saying their names
+        for p in set(made) | set(glob.glob(os.path.join(tmp, f"{write.TMP_MARK}{_token(me)}-*"))):
             if os.path.exists(p):
                 os.remove(p)
+        if own_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
     return dedup.finish(c, results, stats, worker_cpu=cpu)

@@ -194,8 +194,10 @@ def write_segment(sources: list[tuple[str, np.ndarray | None]], out_base: str, c
                     schema = t.schema
                     writer = pq.ParquetWriter(fh, schema, compression="zstd")
                 writer.write_table(t.cast(schema), row_group_size=64 * 1024)
-        if writer is None:
-            schema = dedup.KEYS_SCHEMA if run is None else dedup.KEYS_SCHEMA.append(pa.field("run", pa.string()))
+        if writer is None:           # no rows: the sources' columns (a history segment's "run" too)
+            schema = pq.read_schema(sources[0][0] + ".keys.parquet").remove_metadata() if sources else dedup.KEYS_SCHEMA
+            if run is not None and "run" not in schema.names:
+                schema = schema.append(pa.field("run", pa.string()))
             writer = pq.ParquetWriter(fh, schema, compression="zstd")
             writer.write_table(schema.empty_table())
         writer.close()

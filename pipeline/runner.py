@@ -254,10 +254,15 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             mode = _barrier_mode(hist_rows + dedup.barrier_items(current), cfg.executor.barrier, log)
             segs += current
             barrier_stats: dict = {}
-            resolve = dedup_ranges.resolve if mode == "ranges" else dedup.resolve
             with no_huge_pages():
-                decisions = resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
-                                    stats=barrier_stats)
+                if mode == "ranges":
+                    decisions = dedup_ranges.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                                                     stats=barrier_stats,
+                                                     range_records=dedup_ranges.range_size(dedup.available_memory(),
+                                                                                           ex.workers))
+                else:
+                    decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                                              stats=barrier_stats)
             write.write_table(decisions, dec_path, "zstd")
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
@@ -291,7 +296,8 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     # Wall seconds from the start of the run (after the command's imports) to each phase's start
     # and end: what lies between phase 1's end and phase 2's start is the barrier.
     stats["timing"]["phase_marks"] = {k: round(v, 3) for k, v in marks.items()}
-    stats["timing"]["barrier"] = barrier.get("mode", "none")     # memory or ranges: how, not what
+    # memory or ranges (how, not what; a barrier of an earlier version ran in memory)
+    stats["timing"]["barrier"] = barrier.get("mode", "memory") if cfg.dedup.enabled else "none"
     write.write_json(stats, os.path.join(out, "stats.json"))
     from .report import write_reports
     reports = write_reports(out, stats, run_id)

@@ -579,3 +579,58 @@ def test_barrier_by_hash_ranges_decides_as_in_memory(tmp_path, monkeypatch, keep
     for fn in (resolve, lambda s, cfg: dedup_ranges.resolve(s, cfg, tmp=str(tmp_path / "tx"))):
         with pytest.raises(ValueError, match="history index's segments must come before"):
             fn(segs[2:] + segs[:2], c)
+
+
+def test_runs_of_equal_values_are_exact_whatever_their_low_bits():
+    """Repeated values are paired with their best-ranked occurrence, also when unrelated values
+    share their high bits (the fast sort keys on those) and rank before them: a value that
+    differs only in its low bits must not take the real head's place, nor hide the pair."""
+    from pipeline.dedup import _runs_of_equal
+    rng = np.random.default_rng(2)
+    for n, top in ((1000, 64), (1000, 1 << 20), (5, 8), (2, 2)):
+        values = rng.integers(0, top, n).astype(np.uint64) | np.uint64(0xABC0000000000000)
+        head, mem = _runs_of_equal(values)
+        want = {}
+        first = {}
+        for i, v in enumerate(values.tolist()):
+            if v in first:
+                want[i] = first[v]
+            else:
+                first[v] = i
+        assert dict(zip(mem.tolist(), head.tolist())) == want
+        assert len(mem) == len(want)
+    # the case of the bug: rank 0 is unrelated but shares the high bits; 1 and 2 are equal
+    head, mem = _runs_of_equal(np.array([0x1001, 0x1002, 0x1002], np.uint64))
+    assert (head.tolist(), mem.tolist()) == ([1], [2])
+
+
+def test_barrier_by_ranges_leaves_no_files_and_holds_none_open(tmp_path, monkeypatch):
+    """A task that fails midway leaves no temporary file of the barrier behind (also those of
+    tasks that never reported their names), and reading columns by row group keeps no segment
+    file open between reads (thousands of shards would exhaust the descriptors)."""
+    from pipeline import dedup_ranges
+    c = DedupConfig()
+    segs = []
+    for shard in range(30):
+        docs = [_doc(f"s{shard}-{i}", shard, i, [BASE[(shard + i) % 3] + f" Item {shard}-{i} of the day."])
+                for i in range(5)]
+        keys_for_documents(docs, c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    fds = len(os.listdir("/proc/self/fd"))
+    lazy = dedup_ranges._Lazy(segs)
+    assert lazy.col("pos", np.array([0, 150, 299])).tolist() == [0, 0, 4]
+    assert len(os.listdir("/proc/self/fd")) == fds
+    calls = []
+
+    def failing(*a):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("worker lost")
+        return real(*a)
+    real = dedup_ranges.rank_keys
+    monkeypatch.setattr(dedup_ranges, "rank_keys", failing)
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "decisions.parquet").write_bytes(b"not ours")
+    with pytest.raises(RuntimeError, match="worker lost"):
+        dedup_ranges.resolve(segs, c, tmp=str(tmp_path / "t"))
+    assert os.listdir(tmp_path / "t") == ["decisions.parquet"]

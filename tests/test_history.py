@@ -111,3 +111,14 @@ def test_first_occurrences_by_hash_range_equal_one_pass(tmp_path, budget):
     assert 40 < expect.sum() < t.num_rows                  # repeats within and across segments
     assert sorted(os.listdir(tmp_path)) == sorted(f"s{i}{s}" for i in range(4)
                                                   for s in (".keys.parquet", ".sig.npy", ".bands.npy"))
+
+
+def test_compacting_segments_without_rows_keeps_the_run_column(tmp_path):
+    """An index whose segments hold no rows compacts into a segment that still has the columns
+    of history (the barrier reads its "run" column)."""
+    for name, run in (("a", "r1"), ("b", "r2")):
+        dedup.empty_keys(CFG).write(str(tmp_path / f"p{name}"))
+        history.write_segment([(str(tmp_path / f"p{name}"), None)], str(tmp_path / f"run-{name}"), CFG, run=run)
+    history.write_segment([(str(tmp_path / "run-a"), np.zeros(0, bool)), (str(tmp_path / "run-b"), None)],
+                          str(tmp_path / "compact"), CFG)
+    assert pq.read_schema(tmp_path / "compact.keys.parquet").names == dedup.KEYS_SCHEMA.names + ["run"]
