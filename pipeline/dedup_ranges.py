@@ -100,7 +100,7 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
                  stage: str, ranges: int, folder: str, keep: str, bands: int, doc_drops: str, exact_drops: str,
                  driver: str):
     """One segment's records of ``kind`` for ``stage`` ("exact" or "bands"), sorted by hash range
-    into files of at most ``CHUNK_RECORDS`` records. ``doc_drops``: a .npy of dropped documents'
+    into files of about ``CHUNK_RECORDS`` records. ``doc_drops``: a .npy of dropped documents'
     keys (this run's paragraphs of those documents take no part); ``exact_drops``: a .npy of the
     global ids dropped as exact copies (they are no band candidates). Returns (chunks: [(path,
     offsets of each range)], band candidates (exact stage), CPU seconds)."""
