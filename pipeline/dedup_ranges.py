@@ -17,7 +17,9 @@ duplicates found, not with the corpus:
 
 The driver's memory grows with the duplicates found (pairs and drops), not with the corpus; a
 range task's with its range (~70 bytes per record), which is bounded by ``RANGE_RECORDS`` except
-when one hash is repeated by more items than that (the same text in millions of documents).
+when one band hash is shared by more candidates than that (a template repeated with small
+changes in millions of documents). Exact copies within a shard are reduced to one record before
+the scatter, so the same text in every document sends one record per shard.
 
 Items rank by their numbering (history first; ``dedup._rank``), and under ``keep: longest`` by
 (group, -length) before it, which a record carries as one int64: so a range sees exactly the order
@@ -117,6 +119,7 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         del allg
     cols = ["kind", "file", "pos", "length", "exact", "has_sig"] + (["run"] if hist and exclude_run else [])
     chunks, pending, npending, cands = [], [], 0, 0
+    local, local_pairs = [], ""
 
     def flush():
         nonlocal pending, npending
@@ -168,7 +171,9 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
             sel = np.flatnonzero(ok)
             if len(sel):
                 rk = rank_keys(col("length")[sel], np.full(len(sel), group), keep)
-                if stage == "exact":
+                if stage == "exact" and not hist:
+                    local.append((col("exact")[sel], rk, gid[sel]))
+                elif stage == "exact":
                     add(col("exact")[sel], rk, gid[sel], 0)
                 else:
                     row = np.empty(n, np.uint64)
@@ -178,12 +183,53 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
                             raise OSError(f"{base}.bands.npy: band {b} is incomplete")
                         add(row[sel], rk, gid[sel], b)
             r0 += n
+        if local:
+            local_pairs = _local_heads(local, add, os.path.join(
+                folder, f"{write.TMP_MARK}{_token(driver)}-local-{kind}-{seg:06d}.npy"))
         flush()
         keys.close()
     finally:
         if band_file is not None:
             band_file.close()
-    return chunks, cands, dedup.task_cpu(t0, driver)
+    return chunks, cands, local_pairs, dedup.task_cpu(t0, driver)
+
+
+def _local_heads(parts: list, add, path: str) -> str:
+    """A shard's exact records reduced to the best-ranked item of each hash before they are
+    scattered (``add``): the same text in a million documents then sends one record per shard to
+    its range, not a million. The others are saved at ``path`` as (local head, member) pairs,
+    which the driver composes with the ranges' heads. Returns ``path``, or "" when none."""
+    h, rk, gid = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    order = np.lexsort((gid, rk, h))
+    h, rk, gid = h[order], rk[order], gid[order]
+    first = np.r_[True, h[1:] != h[:-1]]
+    add(h[first], rk[first], gid[first], 0)
+    other = np.flatnonzero(~first)
+    if not len(other):
+        return ""
+    head = np.flatnonzero(first)[np.cumsum(first) - 1]
+    np.save(path, np.stack([gid[head[other]], gid[other]], axis=1))
+    return path
+
+
+def _compose(pairs: np.ndarray, local_paths: list[str], made: list[str]) -> np.ndarray:
+    """The ranges' (head, member) pairs among shards' local heads, plus each local pair (local
+    head, member) with the local head's own head when it has one (files removed once read)."""
+    parts = [pairs]
+    if local_paths:
+        lp = np.concatenate([np.load(p) for p in local_paths])
+        for p in local_paths:
+            os.remove(p)
+            made.remove(p)
+        order = np.argsort(pairs[:, 1], kind="stable")
+        mem, head = pairs[order, 1], pairs[order, 0]
+        keeper = lp[:, 0].copy()
+        if len(mem):
+            i = np.minimum(np.searchsorted(mem, lp[:, 0]), len(mem) - 1)
+            found = mem[i] == lp[:, 0]
+            keeper[found] = head[i[found]]
+        parts.append(np.stack([keeper, lp[:, 1]], axis=1))
+    return np.concatenate(parts)
 
 
 def range_task(stage: str, index: str, rng: int, driver: str, out: str):
@@ -351,7 +397,9 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
                  cfg.keep, cfg.bands, doc_drops, exact_drops, me) for i, s in enumerate(c.segments)]
         out = run_map(scatter_task, args)
         cpu += sum(t for *_, t in out)
-        chunks = [ch for chs, _, _ in out for ch in chs]
+        local_paths = [lp for _, _, lp, _ in out if lp]
+        made.extend(local_paths)
+        chunks = [ch for chs, *_ in out for ch in chs]
         made.extend(p for p, _ in chunks)
         index = os.path.join(tmp, f"{write.TMP_MARK}{_token(me)}-index-{stage}-{kind}")
         offs = np.stack([off for _, off in chunks]) if chunks else np.zeros((0, ranges + 1), np.int64)
@@ -369,7 +417,8 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
         for p in [p for p, _ in chunks] + [index + ".npy", index + ".json"]:
             os.remove(p)
             made.remove(p)
-        return _merge_pairs([p for p, _ in res], made, len(c)), sum(n for _, n, _ in out)
+        pairs = _compose(_merge_pairs([p for p, _ in res], made, len(c)), local_paths, made)
+        return pairs, sum(n for _, n, _, _ in out)
 
     def order_keys(nodes):
         if cfg.keep != "longest":

@@ -435,11 +435,23 @@ def test_a_barrier_that_may_not_fit_in_memory_runs_by_ranges_or_is_announced(mon
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"id": "x", "text": "A new bridge over the river opens to traffic on Friday."}) + "\n",
                      encoding="utf-8")
+    other.write_text(other.read_text(encoding="utf-8") + json.dumps({"id": "y", "text": texts[2]}) + "\n",
+                     encoding="utf-8")          # and a copy of what the first night emitted
+    import shutil
+    shutil.copytree(tmp_path / "state-memory-1000", tmp_path / "state-copy")
     monkeypatch.setattr(dedup, "available_memory", lambda: 1000)
     lines = []
-    runner.run(make_config([other], tmp_path / "out-later", **{"output.state": str(tmp_path / "state-memory-1000"),
-                                                                "executor.barrier": "memory"}), log=lines.append)
-    assert any(x.startswith("warning: the dedup barrier") and "for 7 documents and paragraphs" in x for x in lines), lines
+    later = runner.run(make_config([other], tmp_path / "out-later", **{"output.state": str(tmp_path / "state-memory-1000"),
+                                                                        "executor.barrier": "memory"}), log=lines.append)
+    assert any(x.startswith("warning: the dedup barrier") and "for 10 documents and paragraphs" in x for x in lines), lines
+    assert later.stats["ledger"]["by_reason"]["duplicate_document"]["rows"] == 1      # the copy, of history
+    # the same night by hash ranges, against the same history: the same bytes
+    runner.run(make_config([other], tmp_path / "out-later-ranges", **{"output.state": str(tmp_path / "state-copy"),
+                                                                       "executor.barrier": "ranges"}), log=lines.append)
+    assert file_bytes(tmp_path / "out-later-ranges") == file_bytes(tmp_path / "out-later")
+    import pyarrow.parquet as pq
+    details = pq.read_table(tmp_path / "out-later" / "ledger").column("detail").to_pylist()
+    assert len(details) == 1 and '"kept_in": "run ' in details[0]
     # --quiet (what the README's scheduler examples use) still prints the warning, and only it
     import io
 
@@ -532,13 +544,14 @@ def test_barrier_by_hash_ranges_decides_as_in_memory(tmp_path, monkeypatch, keep
         for i in range(n):
             words = [rng.choice(WORDS) for _ in range(30)]
             paras = [" ".join(words[:15]) + ".", " ".join(words[15:]) + "."]
+            pool = list(sources) + docs[:-3]                # also earlier documents of the same shard
             if sources and i % 3 == 0:                      # an exact or near copy of an earlier document
-                src = rng.choice(sources).paragraphs
+                src = rng.choice(pool).paragraphs
                 w = src[0].text.split()
                 paras = ([p.text for p in src] if i % 2 else
                          [" ".join(w[:7] + ["changed"] + w[8:]), src[1].text + " Officials said."])
             elif sources and i % 5 == 1:                    # one paragraph copied, one new
-                paras = [rng.choice(sources).paragraphs[0].text, paras[1] + " More."]
+                paras = [rng.choice(pool).paragraphs[0].text, paras[1] + " More."]
             docs.append(_doc(f"{prefix}-{i}", file, i, paras))
         return docs
 
@@ -634,3 +647,27 @@ def test_barrier_by_ranges_leaves_no_files_and_holds_none_open(tmp_path, monkeyp
     with pytest.raises(RuntimeError, match="worker lost"):
         dedup_ranges.resolve(segs, c, tmp=str(tmp_path / "t"))
     assert os.listdir(tmp_path / "t") == ["decisions.parquet"]
+
+
+def test_a_text_in_every_document_sends_one_record_per_shard_to_its_range(tmp_path):
+    """Exact copies within a shard are reduced to its best-ranked one before the scatter (the
+    others are paired with it there), so a boilerplate paragraph in every document does not fill
+    one range with all its copies; the decisions stay those of the in-memory barrier."""
+    from pipeline import dedup, dedup_ranges
+    c = DedupConfig()
+    rng = random.Random(4)
+    segs = []
+    for shard in range(3):
+        docs = [_doc(f"s{shard}-{i}", shard, i, [" ".join(rng.choice(WORDS) for _ in range(25)) + ".",
+                                                 "All rights reserved."]) for i in range(40)]
+        keys_for_documents(docs, c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    (tmp_path / "t").mkdir()
+    chunks, _, local, _ = dedup_ranges.scatter_task(segs[0].base, 0, 0, False, 3, "", dedup.KIND_PARA, "exact", 1,
+                                                    str(tmp_path / "t"), "first", c.bands, "", "", "x:1")
+    rec = np.fromfile(chunks[0][0], np.uint64).reshape(-1, 3)
+    assert len(rec) == 41                                   # 40 distinct paragraphs and one boilerplate
+    assert len(np.load(local)) == 39                        # its other copies, paired in the shard
+    want = resolve(segs, c)
+    assert dedup_ranges.resolve(segs, c, tmp=str(tmp_path / "t2")).equals(want)
+    assert sum(r == "duplicate_exact" for r in want.column("reason").to_pylist()) == 119
