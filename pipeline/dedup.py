@@ -454,6 +454,15 @@ class Segment:
         return self.shard < 0
 
 
+def npy_header(fh) -> tuple[int, tuple]:
+    """(data offset, shape) of the .npy file open as ``fh``, its header read and the file left
+    after it."""
+    major, _minor = np.lib.format.read_magic(fh)
+    read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    shape, _fortran, _dtype = read(fh)
+    return fh.tell(), shape
+
+
 class _BandReader:
     """Reads the key files of segments by global item id (the segments' rows numbered one after
     another): one LSH band of chosen items (each segment's band is one contiguous plain read, so
@@ -476,11 +485,7 @@ class _BandReader:
         if key not in self._headers:
             path = self.bases[i] + suffix
             with open(path, "rb") as fh:
-                major, _minor = np.lib.format.read_magic(fh)
-                read_header = (np.lib.format.read_array_header_1_0 if major == 1
-                               else np.lib.format.read_array_header_2_0)
-                shape, _fortran, _dtype = read_header(fh)
-                self._headers[key] = (path, fh.tell(), shape)
+                self._headers[key] = (path, *npy_header(fh))
         return self._headers[key]
 
     def _buffer(self, name: str, n: int, dtype) -> np.ndarray:
@@ -705,11 +710,21 @@ class _Workspace:
 def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For uint64 ``values`` (any order): (head position, member position) of every value that
     repeats an earlier-ranked one, where a position is the value's index (its rank) and the head
-    is the best-ranked position of that value. Values are packed with their position into one
-    uint64 and sorted by value alone (fast SIMD sort): a run of equal high bits is a bucket that
-    holds every repeated value (the low bits are sacrificed), and the few positions in buckets
-    are then sorted by their full value, so that unrelated values which share their high bits do
-    not take the place of a real head."""
+    is the best-ranked position of that value. The few positions that may repeat
+    (``repeat_candidates``) are sorted by their full value, so that unrelated values which share
+    their high bits do not take the place of a real head."""
+    pos = repeat_candidates(values, ws)
+    v = values[pos]
+    order = np.lexsort((pos, v))
+    v, pos = v[order], pos[order]
+    return run_pairs(np.r_[True, v[1:] != v[:-1]] if len(v) else np.zeros(0, bool), pos)
+
+
+def repeat_candidates(values: np.ndarray, ws: _Workspace | None = None) -> np.ndarray:
+    """Positions of the uint64 ``values`` that share their high bits with another value: every
+    repeated value is among them, with a few unrelated ones. Values are packed with their
+    position into one uint64 and sorted by value alone (a fast SIMD sort, where sorting indices
+    is several times slower); the low bits of the value are sacrificed."""
     ws = ws or _Workspace()
     n = len(values)
     bits = np.uint64(max(1, int(n - 1).bit_length()))
@@ -721,16 +736,15 @@ def _runs_of_equal(values: np.ndarray, ws: _Workspace | None = None) -> tuple[np
     packed.sort()
     hi = np.right_shift(packed, bits, out=ws.get("hi", n, np.uint64))
     same = np.flatnonzero(np.equal(hi[1:], hi[:-1], out=ws.get("eq", max(0, n - 1), bool))) + 1
-    if not len(same):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pos = (packed[_unique(np.concatenate([same - 1, same]))] & mask).astype(np.int64)
-    v = values[pos]
-    order = np.lexsort((pos, v))
-    v, pos = v[order], pos[order]
-    first = np.r_[True, v[1:] != v[:-1]]
-    head = np.flatnonzero(first)[np.cumsum(first) - 1]
+    return (packed[_unique(np.concatenate([same - 1, same]))] & mask).astype(np.int64)
+
+
+def run_pairs(first: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``ids`` in runs whose starts ``first`` marks: (the run's first id, other id) for every
+    id that does not start its run."""
     other = np.flatnonzero(~first)
-    return pos[head[other]], pos[other]
+    head = np.flatnonzero(first)[np.cumsum(first) - 1]
+    return ids[head[other]], ids[other]
 
 
 def _unique(x: np.ndarray) -> np.ndarray:

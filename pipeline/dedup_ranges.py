@@ -145,10 +145,7 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
     band_file = None
     if stage == "bands":
         band_file = open(base + ".bands.npy", "rb")
-        major, _ = np.lib.format.read_magic(band_file)
-        bshape, _f, _d = (np.lib.format.read_array_header_1_0 if major == 1
-                          else np.lib.format.read_array_header_2_0)(band_file)
-        boff = band_file.tell()
+        boff, bshape = dedup.npy_header(band_file)
     try:
         r0 = 0
         keys = pq.ParquetFile(base + ".keys.parquet")
@@ -204,11 +201,9 @@ def _local_heads(parts: list, add, path: str) -> str:
     h, rk, gid = h[order], rk[order], gid[order]
     first = np.r_[True, h[1:] != h[:-1]]
     add(h[first], rk[first], gid[first], 0)
-    other = np.flatnonzero(~first)
-    if not len(other):
+    if first.all():
         return ""
-    head = np.flatnonzero(first)[np.cumsum(first) - 1]
-    np.save(path, np.stack([gid[head[other]], gid[other]], axis=1))
+    np.save(path, np.stack(dedup.run_pairs(first, gid), axis=1))
     return path
 
 
@@ -260,28 +255,15 @@ def _range_pairs(stage: str, slices: list[tuple[str, int, int]]) -> np.ndarray:
     rec = np.concatenate(parts) if parts else np.zeros((0, _W), np.uint64)
     if not len(rec):
         return np.zeros((0, 2), np.int64)
-    # Only records whose hash another record shares (a small part) need the full order. They are
-    # found by sorting values alone (much faster than sorting indices): the hash's high bits with
-    # the record's position in the low bits, so equal high bits gather the candidates, which the
-    # full sort below then separates exactly.
-    n = len(rec)
-    k = np.uint64(max(1, int(n - 1).bit_length()))
-    low = np.uint64((1 << int(k)) - 1)
-    keys = np.sort((rec[:, 0] & ~low) | np.arange(n, dtype=np.uint64))
-    high = keys & ~low
-    dup = np.r_[high[1:] == high[:-1], False]
-    dup[1:] |= dup[:-1]
-    rec = np.take(rec, (keys[dup] & low).astype(np.int64), axis=0)
+    # Only records whose hash another record may share (a small part) need the full order.
+    rec = np.take(rec, dedup.repeat_candidates(np.ascontiguousarray(rec[:, 0])), axis=0)
     h, rk, b = rec[:, 0], rec[:, 1].view(np.int64), rec[:, 2] >> _B_SHIFT
     gid = (rec[:, 2] & _GID_MASK).astype(np.int64)
     order = np.lexsort((gid, rk, h, b))
     h, b, gid = h[order], b[order], gid[order]
     if not len(h):
         return np.zeros((0, 2), np.int64)
-    first = np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])]
-    head = np.flatnonzero(first)[np.cumsum(first) - 1]
-    other = np.flatnonzero(~first)
-    pairs = np.stack([gid[head[other]], gid[other]], axis=1)
+    pairs = np.stack(dedup.run_pairs(np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])], gid), axis=1)
     if stage == "bands" and len(pairs):
         w = np.int64(gid.max() + 1)
         u = dedup._unique(pairs[:, 0] * w + pairs[:, 1])

@@ -109,10 +109,7 @@ _BATCH = 1 << 16        # rows per read: 32 MB of 128-value signatures
 
 def _npy_header(path: str) -> tuple[int, tuple]:
     with open(path, "rb") as fh:
-        major, _minor = np.lib.format.read_magic(fh)
-        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-        shape, _fortran, _dtype = read(fh)
-        return fh.tell(), shape
+        return dedup.npy_header(fh)
 
 
 def _write_npy_header(fh, shape: tuple, dtype) -> None:

@@ -208,13 +208,13 @@ class _Warmup:
         return self.cpu
 
 
-def _barrier_mode(items: int, mode: str, log) -> str:
+def _barrier_mode(items: int, mode: str, avail: int | None, log) -> str:
     """How the dedup barrier runs: in this process's memory, which holds a few columns per document
     and paragraph of this run and of the history index (``items``; README, Deduplication at
     scale), or by hash ranges on the workers. ``auto`` takes the ranges when that memory would be
     more than half of what is available; ``memory`` warns when it may not fit (a process killed
     for memory says nothing of why). The decisions are the same either way."""
-    need, avail = items * dedup.BARRIER_BYTES_PER_ITEM, dedup.available_memory()
+    need = items * dedup.BARRIER_BYTES_PER_ITEM
     if mode == "auto":
         mode = "ranges" if avail is not None and need > avail / 2 else "memory"
         if mode == "ranges":
@@ -251,15 +251,15 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
             current = [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
                        for s in shards]
-            mode = _barrier_mode(hist_rows + dedup.barrier_items(current), cfg.executor.barrier, log)
+            avail = dedup.available_memory()
+            mode = _barrier_mode(hist_rows + dedup.barrier_items(current), cfg.executor.barrier, avail, log)
             segs += current
             barrier_stats: dict = {}
             with no_huge_pages():
                 if mode == "ranges":
                     decisions = dedup_ranges.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
                                                      stats=barrier_stats,
-                                                     range_records=dedup_ranges.range_size(dedup.available_memory(),
-                                                                                           ex.workers))
+                                                     range_records=dedup_ranges.range_size(avail, ex.workers))
                 else:
                     decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
                                               stats=barrier_stats)
