@@ -7,19 +7,21 @@ duplicates found, not with the corpus:
 1. *Scatter* (one task per segment, on the executor's workers): every eligible item's exact hash,
    and later each of its LSH band hashes, goes with its rank key and global id into a record
    (three uint64, 24 bytes); the records are written in chunk files sorted by hash range, with
-   the offset of every range.
+   the offset of every range. Items of the segment that share a hash (in a band) are first
+   reduced to the best-ranked one (``_reduce``); the others are paired with it in a file.
 2. *Ranges* (one task per range, on the workers): the records of a range are sorted by (band,
    hash, rank); in every run of equal hashes the first is the best-ranked. Exact: the others are
    dropped. Bands: each other member is paired with it.
 3. The driver joins what the ranges return: the exact drops, then the candidate pairs of every
-   range (merged a few ranges at a time), verified, joined into components and kept or dropped
-   as in ``dedup.near_drops``; the columns of the decisions are read only for the items they name.
+   range and the segments' own pairs, whose head takes the head the ranges found for it (merged
+   a few files at a time), verified, joined into components and kept or dropped as in
+   ``dedup.near_drops``; the columns of the decisions are read only for the items they name.
 
 The driver's memory grows with the duplicates found (pairs and drops), not with the corpus; a
-range task's with its range (~70 bytes per record), which is bounded by ``RANGE_RECORDS`` except
-when one band hash is shared by more candidates than that (a template repeated with small
-changes in millions of documents). Exact copies within a shard are reduced to one record before
-the scatter, so the same text in every document sends one record per shard.
+range task's with its range (~70 bytes per record), which is bounded by ``RANGE_RECORDS``: a hash
+shared by many items sends one record per shard (per 65,536 rows of a larger segment), so the same
+text in every document, or a template repeated with small changes in millions of documents, does
+not fill one range.
 
 Items rank by their numbering (history first; ``dedup._rank``), and under ``keep: longest`` by
 (group, -length) before it, which a record carries as one int64: so a range sees exactly the order
@@ -46,11 +48,13 @@ from .config import DedupConfig
 # in all), ~600 MB at 8 million.
 RANGE_RECORDS = 8_000_000
 CHUNK_RECORDS = 4_000_000     # a scatter task writes its records in sorted chunks of about this many
-# A record is three uint64: hash, rank key, global id | band << 54 (ids below 2^54, bands below
-# 1024: the config allows 512).
+# A record is three uint64: hash, rank key, global id | head << 53 | band << 54 (ids below 2^53,
+# bands below 1024: the config allows 512). ``head``: the item stands for others of its segment
+# that share this hash (``_reduce``), whose pairs are composed with its own head afterwards.
 _W = 3
 _B_SHIFT = np.uint64(54)
-_GID_MASK = np.uint64((1 << 54) - 1)
+_HEAD = np.uint64(1 << 53)
+_GID_MASK = np.uint64((1 << 53) - 1)
 _LEN_BITS = 40
 _BATCH = 1 << 16
 
@@ -119,7 +123,9 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         del allg
     cols = ["kind", "file", "pos", "length", "exact", "has_sig"] + (["run"] if hist and exclude_run else [])
     chunks, pending, npending, cands = [], [], 0, 0
-    local, local_pairs = [], ""
+    local = []                   # exact hashes of this run's shard, reduced once all are read
+    sink = _Sink(os.path.join(folder, f"{write.TMP_MARK}{_token(driver)}-local-{stage}-{kind}-{seg:06d}.bin"))
+    ws = dedup._Workspace()
 
     def flush():
         nonlocal pending, npending
@@ -133,10 +139,12 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         chunks.append((path, np.searchsorted(r[order], np.arange(ranges + 1)).astype(np.int64)))
         pending, npending = [], 0
 
-    def add(h, rk, gid, b):
+    def add(h, rk, gid, b, head=None):
         nonlocal npending
         rec = np.empty((len(h), _W), np.uint64)
         rec[:, 0], rec[:, 1], rec[:, 2] = h, rk.view(np.uint64), gid.view(np.uint64) | (np.uint64(b) << _B_SHIFT)
+        if head is not None:
+            rec[head, 2] |= _HEAD
         pending.append(rec)
         npending += len(rec)
         if npending >= CHUNK_RECORDS:
@@ -168,73 +176,118 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
             sel = np.flatnonzero(ok)
             if len(sel):
                 rk = rank_keys(col("length")[sel], np.full(len(sel), group), keep)
+                g = gid[sel]
                 if stage == "exact" and not hist:
-                    local.append((col("exact")[sel], rk, gid[sel]))
-                elif stage == "exact":
-                    add(col("exact")[sel], rk, gid[sel], 0)
+                    local.append((col("exact")[sel], rk, g))
+                elif stage == "exact":            # the history index holds no two copies
+                    add(col("exact")[sel], rk, g, 0)
                 else:
+                    ro = np.lexsort((g, rk))         # rank order
+                    sel, rk, g = sel[ro], rk[ro], g[ro]
                     row = np.empty(n, np.uint64)
                     for b in range(bands):
                         band_file.seek(boff + (b * bshape[1] + r0) * 8)
                         if band_file.readinto(memoryview(row).cast("B")) != n * 8:
                             raise OSError(f"{base}.bands.npy: band {b} is incomplete")
-                        add(row[sel], rk, gid[sel], b)
+                        _reduce(row[sel], rk, g, b, add, sink, ws)
             r0 += n
         if local:
-            local_pairs = _local_heads(local, add, os.path.join(
-                folder, f"{write.TMP_MARK}{_token(driver)}-local-{kind}-{seg:06d}.npy"))
+            h, rk, g = (np.concatenate([p[i] for p in local]) for i in range(3))
+            ro = np.lexsort((g, rk))
+            _reduce(h[ro], rk[ro], g[ro], 0, add, sink, ws)
         flush()
         keys.close()
     finally:
         if band_file is not None:
             band_file.close()
-    return chunks, cands, local_pairs, dedup.task_cpu(t0, driver)
+        local_path = sink.close()
+    return chunks, cands, local_path, dedup.task_cpu(t0, driver)
 
 
-def _local_heads(parts: list, add, path: str) -> str:
-    """A shard's exact records reduced to the best-ranked item of each hash before they are
-    scattered (``add``): the same text in a million documents then sends one record per shard to
-    its range, not a million. The others are saved at ``path`` as (local head, member) pairs,
-    which the driver composes with the ranges' heads. Returns ``path``, or "" when none."""
-    h, rk, gid = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    order = np.lexsort((gid, rk, h))
-    h, rk, gid = h[order], rk[order], gid[order]
-    first = np.r_[True, h[1:] != h[:-1]]
-    add(h[first], rk[first], gid[first], 0)
-    if first.all():
-        return ""
-    np.save(path, np.stack(dedup.run_pairs(first, gid), axis=1))
-    return path
+def _reduce(h: np.ndarray, rk: np.ndarray, gid: np.ndarray, b: int, add, sink: "_Sink", ws) -> None:
+    """Records of some items of one segment, in rank order, for band ``b`` (0 for the exact
+    hashes), reduced to the best-ranked item of each hash before they are scattered (``add``):
+    a hash that a million items of the segment share then sends one record to its range, not a
+    million. The others go to ``sink`` as (band, local head, member), and the local head's record
+    is flagged, so that the range reports its own head, which the driver gives them
+    (``_pair_arrays``)."""
+    head, mem = dedup._runs_of_equal(h, ws)
+    if not len(mem):
+        add(h, rk, gid, b)
+        return
+    kept = np.ones(len(h), bool)
+    kept[mem] = False
+    flag = np.zeros(len(h), bool)
+    flag[head] = True
+    add(h[kept], rk[kept], gid[kept], b, flag[kept])
+    sink.write(b, gid[head], gid[mem])
 
 
-def _compose(pairs: np.ndarray, local_paths: list[str], made: list[str]) -> np.ndarray:
-    """The ranges' (head, member) pairs among shards' local heads, plus each local pair (local
-    head, member) with the local head's own head when it has one (files removed once read)."""
-    parts = [pairs]
-    if local_paths:
-        lp = np.concatenate([np.load(p) for p in local_paths])
-        for p in local_paths:
-            os.remove(p)
-            made.remove(p)
-        order = np.argsort(pairs[:, 1], kind="stable")
-        mem, head = pairs[order, 1], pairs[order, 0]
-        keeper = lp[:, 0].copy()
-        if len(mem):
-            i = np.minimum(np.searchsorted(mem, lp[:, 0]), len(mem) - 1)
-            found = mem[i] == lp[:, 0]
-            keeper[found] = head[i[found]]
-        parts.append(np.stack([keeper, lp[:, 1]], axis=1))
-    return np.concatenate(parts)
+class _Sink:
+    """(band, local head, member) triples of int64 appended to a file, created at the first."""
+
+    def __init__(self, path: str):
+        self.path, self._fh = path, None
+
+    def write(self, b: int, head: np.ndarray, mem: np.ndarray) -> None:
+        if self._fh is None:
+            self._fh = open(self.path, "wb")
+        t = np.empty((len(mem), 3), np.int64)
+        t[:, 0], t[:, 1], t[:, 2] = b, head, mem
+        t.tofile(self._fh)
+
+    def close(self) -> str:
+        """The file's path, or "" when nothing was written."""
+        if self._fh is None:
+            return ""
+        self._fh.close()
+        return self.path
+
+
+def _pair_arrays(pair_paths: list[str], head_paths: list[str], local_paths: list[str], made: list[str],
+                 items: int):
+    """The ranges' pairs, then the segments' local pairs with their local head replaced by that
+    head's own head in its band when the ranges found one (files removed once read)."""
+    for p in pair_paths:
+        yield _take(p, made, np.load(p))
+    heads = [_take(p, made, np.load(p)) for p in head_paths]
+    heads = np.concatenate(heads) if heads else np.zeros((0, 3), np.int64)
+    width = np.int64(max(1, items))
+    key = heads[:, 0] * width + heads[:, 2]
+    order = np.argsort(key)
+    key, best = key[order], heads[order, 1]
+    for p in local_paths:
+        with open(p, "rb") as fh:
+            while True:
+                t = np.fromfile(fh, np.int64, 3 << 20).reshape(-1, 3)
+                if not len(t):
+                    break
+                keeper = t[:, 1].copy()
+                if len(key):
+                    k = t[:, 0] * width + t[:, 1]
+                    i = np.minimum(np.searchsorted(key, k), len(key) - 1)
+                    found = key[i] == k
+                    keeper[found] = best[i[found]]
+                yield np.stack([keeper, t[:, 2]], axis=1)
+        _take(p, made, None)
+
+
+def _take(path: str, made: list[str], value):
+    os.remove(path)
+    made.remove(path)
+    return value
 
 
 def range_task(stage: str, index: str, rng: int, driver: str, out: str):
     """The pairs (first, other) of the runs of equal (band, hash) among the records of range
     ``rng``, in rank order: exact drops and their keepers, or band candidates and their heads
     (each pair once), saved as ``out`` (a pair of near copies comes from every band they share,
-    so the driver merges the ranges' pairs a few files at a time instead of holding them all).
+    so the driver merges the ranges' pairs a few files at a time instead of holding them all);
+    and (band, first, other) where the other is a segment's local head (``_reduce``), saved as
+    ``_heads_path(out)`` when there are any.
     ``index``: the chunk files (``index``.json) and the offsets of every range in each
     (``index``.npy, chunks x (ranges + 1)), so that a task's arguments do not grow with the number
-    of chunks. Returns (out, CPU seconds)."""
+    of chunks. Returns (out, the heads' path or "", the range's records, CPU seconds)."""
     t0 = time.process_time()
     with open(index + ".json", encoding="utf-8") as fh:
         paths = json.load(fh)
@@ -242,46 +295,57 @@ def range_task(stage: str, index: str, rng: int, driver: str, out: str):
     lo, hi = np.array(offs[:, rng]), np.array(offs[:, rng + 1])
     del offs
     some = np.flatnonzero(hi > lo)
-    np.save(out, _range_pairs(stage, [(paths[i], int(lo[i]), int(hi[i])) for i in some.tolist()]))
-    return out, dedup.task_cpu(t0, driver)
+    records = int((hi - lo).sum())
+    pairs, heads = _range_pairs(stage, [(paths[i], int(lo[i]), int(hi[i])) for i in some.tolist()])
+    np.save(out, pairs)
+    if len(heads):
+        np.save(_heads_path(out), heads)
+    return out, _heads_path(out) if len(heads) else "", records, dedup.task_cpu(t0, driver)
 
 
-def _range_pairs(stage: str, slices: list[tuple[str, int, int]]) -> np.ndarray:
+def _heads_path(out: str) -> str:
+    return out[:-len(".npy")] + "-heads.npy"
+
+
+def _range_pairs(stage: str, slices: list[tuple[str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
     parts = []
     for path, lo, hi in slices:
         with open(path, "rb") as fh:
             fh.seek(lo * _W * 8)
             parts.append(np.fromfile(fh, np.uint64, (hi - lo) * _W).reshape(-1, _W))
     rec = np.concatenate(parts) if parts else np.zeros((0, _W), np.uint64)
+    none = np.zeros((0, 2), np.int64), np.zeros((0, 3), np.int64)
     if not len(rec):
-        return np.zeros((0, 2), np.int64)
+        return none
     # Only records whose hash another record may share (a small part) need the full order.
     rec = np.take(rec, dedup.repeat_candidates(np.ascontiguousarray(rec[:, 0])), axis=0)
     h, rk, b = rec[:, 0], rec[:, 1].view(np.int64), rec[:, 2] >> _B_SHIFT
     gid = (rec[:, 2] & _GID_MASK).astype(np.int64)
     order = np.lexsort((gid, rk, h, b))
-    h, b, gid = h[order], b[order], gid[order]
+    h, b, gid, flag = h[order], b[order], gid[order], (rec[order, 2] & _HEAD) != 0
     if not len(h):
-        return np.zeros((0, 2), np.int64)
-    pairs = np.stack(dedup.run_pairs(np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])], gid), axis=1)
+        return none
+    first = np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])]
+    other = np.flatnonzero(~first)
+    head = np.flatnonzero(first)[np.cumsum(first) - 1][other]
+    fl = flag[other]
+    heads = np.stack([b[other[fl]].astype(np.int64), gid[head[fl]], gid[other[fl]]], axis=1)
+    pairs = np.stack([gid[head], gid[other]], axis=1)
     if stage == "bands" and len(pairs):
         w = np.int64(gid.max() + 1)
         u = dedup._unique(pairs[:, 0] * w + pairs[:, 1])
         pairs = np.stack([u // w, u % w], axis=1)
-    return pairs
+    return pairs, heads
 
 
-def _merge_pairs(paths: list[str], made: list[str], items: int) -> np.ndarray:
-    """The distinct pairs of the files ``paths`` (each removed once read), merged a few files at a
+def _merge_pairs(arrays, items: int) -> np.ndarray:
+    """The distinct pairs of ``arrays`` (an iterable of m x 2 arrays), merged a few arrays at a
     time so that memory holds about twice the distinct pairs, not every band's copy of them. A
     pair is packed as one int64 (first x ``items`` + second; ``dedup.MAX_ITEMS``)."""
     acc = np.zeros(0, np.int64)
     pending: list[np.ndarray] = []
     width = np.int64(max(1, items))
-    for p in paths:
-        e = np.load(p)
-        os.remove(p)
-        made.remove(p)
+    for e in arrays:
         if not len(e):
             continue
         pending.append(e)
@@ -352,7 +416,8 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
             stats: dict | None = None, range_records: int | None = None) -> pa.Table:
     """The same decisions as ``dedup.resolve``, made by hash ranges (module docstring).
     ``parallel_map(fn, [args...])``: the executor's map (None: in this process); ``tmp``: a folder
-    the workers see, for the range files (removed at the end)."""
+    the workers see, for the range files (removed at the end); ``stats["largest_range"]``: the
+    records of the largest range."""
     per_range = range_records or RANGE_RECORDS
     run_map = parallel_map or (lambda fn, args: [fn(*a) for a in args])
     c = _Lazy(segments)
@@ -364,6 +429,7 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
     nsegs = len(c.segments)
     groups = np.array([i if s.hist else nsegs for i, s in enumerate(c.segments)], np.int64)
     cpu = 0.0
+    largest = [0]                 # records of the largest range
     os.makedirs(tmp, exist_ok=True)
     made: list[str] = []
 
@@ -395,11 +461,14 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
                 for r in filled]
         made.extend(j[4] for j in jobs)
         res = run_map(range_task, jobs)
-        cpu += sum(t for _, t in res)
+        cpu += sum(t for *_, t in res)
+        head_paths = [hp for _, hp, _, _ in res if hp]
+        largest[0] = max([largest[0]] + [n for _, _, n, _ in res])
+        made.extend(head_paths)
         for p in [p for p, _ in chunks] + [index + ".npy", index + ".json"]:
             os.remove(p)
             made.remove(p)
-        pairs = _compose(_merge_pairs([p for p, _ in res], made, len(c)), local_paths, made)
+        pairs = _merge_pairs(_pair_arrays([p for p, *_ in res], head_paths, local_paths, made, len(c)), len(c))
         return pairs, sum(n for _, n, _, _ in out)
 
     def order_keys(nodes):
@@ -433,4 +502,6 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
                 os.remove(p)
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+    if stats is not None:
+        stats["largest_range"] = largest[0]
     return dedup.finish(c, results, stats, worker_cpu=cpu)

@@ -267,7 +267,8 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
                               "decisions": decisions.num_rows, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
-                              "history_rows": hist_rows, "mode": mode}, os.path.join(work, "dedup", "done.json"))
+                              "history_rows": hist_rows, "mode": mode,
+                              "largest_range": barrier_stats.get("largest_range")}, os.path.join(work, "dedup", "done.json"))
             log(f"dedup: {decisions.num_rows} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
@@ -298,6 +299,8 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     stats["timing"]["phase_marks"] = {k: round(v, 3) for k, v in marks.items()}
     # memory or ranges (how, not what; a barrier of an earlier version ran in memory)
     stats["timing"]["barrier"] = barrier.get("mode", "memory") if cfg.dedup.enabled else "none"
+    if barrier.get("largest_range") is not None:     # records of its largest hash range (ranges barrier)
+        stats["timing"]["barrier_largest_range"] = barrier["largest_range"]
     write.write_json(stats, os.path.join(out, "stats.json"))
     from .report import write_reports
     reports = write_reports(out, stats, run_id)

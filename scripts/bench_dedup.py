@@ -7,7 +7,7 @@ estimated Jaccard. The barrier (``pipeline.dedup.resolve``) runs in a child proc
 peak memory is measured alone.
 
     python scripts/bench_dedup.py --n 1000000 [--segments 20] [--dup-share 0.05] [--dir /tmp/bench-dedup]
-                                  [--barrier memory|ranges] [--workers 2]
+                                  [--barrier memory|ranges] [--workers 2] [--template] [--range-records N]
 
 ``--barrier ranges`` runs the barrier by hash ranges (``pipeline.dedup_ranges``) on a pool of
 ``--workers`` processes, and reports the driver's and the workers' peak memory apart.
@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7) -> dict:
+def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7, template: bool = False) -> dict:
     import numpy as np
     import pyarrow as pa
 
@@ -47,7 +47,7 @@ def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7) -
             first = sig[: max(1, int(m * 0.5))].copy()        # originals come from segment 0
         k = int(m * dup_share) if s else 0
         if k:
-            src = rng.integers(0, len(first), size=k)
+            src = np.zeros(k, np.int64) if template else rng.integers(0, len(first), size=k)
             copies = first[src].copy()
             # change 10% of the values: estimated Jaccard ~0.9
             flip = rng.random(copies.shape) < 0.10
@@ -65,7 +65,7 @@ def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7) -
     return {"n": n, "segments": segments, "planted": planted}
 
 
-def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2) -> None:
+def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2, range_records: int = 0) -> None:
     from pipeline import dedup_ranges
     from pipeline.config import DedupConfig
     from pipeline.dedup import Segment, resolve
@@ -79,7 +79,8 @@ def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2) -> 
     if mode == "ranges":
         ex = LocalExecutor(workers)
         try:
-            dec = dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats)
+            dec = dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats,
+                                       range_records=range_records or None)
             worker_peak = max([_peak_kb(pid) for pid in (ex._pool._processes if ex._pool else {})] + [0])
         finally:
             ex.close()
@@ -89,7 +90,7 @@ def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2) -> 
     print(json.dumps({"wall_s": round(time.time() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
                       "worker_cpu_s": round(stats.get("worker_cpu", 0.0), 2), "decisions": dec.num_rows, "near": near,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                      "worker_peak_rss_mb": round(worker_peak / 1024)}))
+                      "worker_peak_rss_mb": round(worker_peak / 1024), "largest_range": stats.get("largest_range", 0)}))
 
 
 def _peak_kb(pid: int) -> int:
@@ -110,24 +111,30 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the generated segments")
     ap.add_argument("--barrier", choices=["memory", "ranges"], default="memory")
     ap.add_argument("--workers", type=int, default=2, help="processes for --barrier ranges")
+    ap.add_argument("--template", action="store_true",
+                    help="every planted near-duplicate copies the same item (a template repeated with small changes)")
+    ap.add_argument("--range-records", type=int, default=0, help="records per range for --barrier ranges "
+                    "(default: dedup_ranges.RANGE_RECORDS)")
     ap.add_argument("--barrier-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.barrier_only:
-        barrier(args.dir, args.segments, args.barrier, args.workers)
+        barrier(args.dir, args.segments, args.barrier, args.workers, args.range_records)
         return 0
     shutil.rmtree(args.dir, ignore_errors=True)
     os.makedirs(args.dir)
     t0 = time.time()
-    info = generate(args.n, args.segments, args.dup_share, args.dir)
+    info = generate(args.n, args.segments, args.dup_share, args.dir, template=args.template)
     gen = time.time() - t0
     res = subprocess.run([sys.executable, __file__, "--barrier-only", "--dir", args.dir,
-                          "--segments", str(args.segments), "--barrier", args.barrier, "--workers", str(args.workers)],
+                          "--segments", str(args.segments), "--barrier", args.barrier, "--workers", str(args.workers),
+                          "--range-records", str(args.range_records)],
                          capture_output=True, text=True, check=True)
     r = json.loads(res.stdout.strip().splitlines()[-1])
     disk = sum(os.path.getsize(os.path.join(args.dir, f)) for f in os.listdir(args.dir))
     print(f"signatures {info['n']:,} in {info['segments']} segments ({disk / 1e9:.2f} GB on disk, "
           f"generated in {gen:.0f} s); planted near-duplicates {info['planted']:,}")
-    extra = (f", workers' CPU {r['worker_cpu_s']} s, a worker's peak RSS {r['worker_peak_rss_mb']} MB"
+    extra = (f", workers' CPU {r['worker_cpu_s']} s, a worker's peak RSS {r['worker_peak_rss_mb']} MB, "
+             f"largest range {r['largest_range']:,} records"
              if args.barrier == "ranges" else "")
     print(f"barrier ({args.barrier}): wall {r['wall_s']} s, driver CPU {r['cpu_s']} s, driver peak RSS "
           f"{r['peak_rss_mb']} MB{extra}, "

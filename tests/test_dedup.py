@@ -422,6 +422,8 @@ def test_a_barrier_that_may_not_fit_in_memory_runs_by_ranges_or_is_announced(mon
                                                   "executor.barrier": mode}), log=lines.append)
         outputs[(mode, avail)] = file_bytes(out)
         assert r.stats["timing"]["barrier"] == ("ranges" if "ranges" in (said, mode) else "memory")
+        # one range here, whose largest pass holds the band records of 3 candidates (32 bands each)
+        assert r.stats["timing"].get("barrier_largest_range") == (96 if r.stats["timing"]["barrier"] == "ranges" else None)
         assert r.stats["ledger"]["by_reason"]["duplicate_document"]["rows"] == 1
         warnings = [i for i, line in enumerate(lines) if line.startswith("warning: the dedup barrier")]
         switched = [i for i, line in enumerate(lines) if line.endswith("the barrier runs by hash ranges on the workers")]
@@ -667,7 +669,49 @@ def test_a_text_in_every_document_sends_one_record_per_shard_to_its_range(tmp_pa
                                                     str(tmp_path / "t"), "first", c.bands, "", "", "x:1")
     rec = np.fromfile(chunks[0][0], np.uint64).reshape(-1, 3)
     assert len(rec) == 41                                   # 40 distinct paragraphs and one boilerplate
-    assert len(np.load(local)) == 39                        # its other copies, paired in the shard
+    triples = np.fromfile(local, np.int64).reshape(-1, 3)  # its other copies: (band 0, local head, member)
+    flagged = rec[(rec[:, 2] & np.uint64(1 << 53)) != 0]     # the one record that stands for them
+    assert len(triples) == 39 and len(flagged) == 1
+    assert set(triples[:, 0].tolist()) == {0} and set(triples[:, 1].tolist()) == {int(flagged[0, 2]) - (1 << 53)}
     want = resolve(segs, c)
     assert dedup_ranges.resolve(segs, c, tmp=str(tmp_path / "t2")).equals(want)
     assert sum(r == "duplicate_exact" for r in want.column("reason").to_pylist()) == 119
+
+
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_a_template_in_every_document_sends_one_record_per_band_and_shard(tmp_path, keep):
+    """Near copies within a shard (a template with one word changed in every document) share
+    most of their band hashes: each (band, hash) is reduced to the shard's best-ranked item
+    before the scatter, and the others are paired with it there, so that a template repeated in
+    millions of documents does not fill one range; the decisions stay those of the in-memory
+    barrier, whatever the number of ranges."""
+    from pipeline import dedup, dedup_ranges
+    c = DedupConfig(keep=keep)
+    rng = random.Random(5)
+    template = ("The annual report of the regional water company shows that prices rose again this year "
+                "while the number of customers stayed the same across the whole region").split()
+    segs = []
+    for shard in range(3):
+        docs = []
+        for i in range(40):
+            variant = list(template)
+            variant[rng.randrange(len(variant))] = f"{rng.choice(WORDS)}{shard}x{i}"
+            if i % 4 == 0:
+                variant.append("Officials said.")                        # longer: keep longest prefers it
+            docs.append(_doc(f"s{shard}-{i}", shard, i, [" ".join(rng.choice(WORDS) for _ in range(25)) + ".",
+                                                         " ".join(variant)]))
+        keys_for_documents(docs, c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    (tmp_path / "t").mkdir()
+    chunks, cands, local, _ = dedup_ranges.scatter_task(segs[0].base, 0, 0, False, 3, "", dedup.KIND_PARA, "bands",
+                                                        1, str(tmp_path / "t"), keep, c.bands, "", "", "x:1")
+    rec = np.fromfile(chunks[0][0], np.uint64).reshape(-1, 3)
+    band = rec[:, 2] >> np.uint64(54)
+    triples = np.fromfile(local, np.int64).reshape(-1, 3)
+    assert len(rec) + len(triples) == 80 * c.bands              # each candidate's every band, once
+    assert len({(int(b), int(h)) for b, h in zip(band, rec[:, 0])}) == len(rec)   # one record per hash
+    assert len(triples) > 12 * c.bands         # per band, many of the 40 variants share the same hash
+    want = resolve(segs, c)
+    assert sum(r == "duplicate_near" for r in want.column("reason").to_pylist()) >= 100
+    for per_range in (10**9, 500):
+        assert dedup_ranges.resolve(segs, c, tmp=str(tmp_path / f"t{per_range}"), range_records=per_range).equals(want)
