@@ -53,7 +53,9 @@ def _index(args) -> int:
         raise IndexError_(f"state {args.state}: no history index here")
     cfg = config_mod.load(args.config) if args.config else config_mod.from_dict({})
     if args.compact:
-        history.compact(args.state, cfg.dedup)
+        from .runner import _Lock
+        with _Lock(args.state, "state folder"):     # a run appending meanwhile would lose its segment
+            history.compact(args.state, cfg.dedup)
     idx = history.read_index(args.state)
     print(f"history index in {args.state}: {len(idx['segments'])} segment(s), "
           f"{sum(s['rows'] for s in idx['segments'])} keys; settings {idx['identity']}")

@@ -61,12 +61,20 @@ def segments(state: str, cfg: DedupConfig, exclude_run: str) -> list[dedup.Segme
             for s in idx["segments"] if s["run"] != exclude_run]
 
 
+def _clear_temporaries(state: str) -> None:
+    """Temporary files that an append or a compaction killed midway left in the index folder.
+    The callers hold the state folder's lock (``runner._Lock``), so no one is writing them."""
+    if os.path.isdir(_dir(state)):
+        write.remove_temporaries(_dir(state))
+
+
 def append(state: str, cfg: DedupConfig, run_id: str, parts: list[str]) -> dict:
     """Add this run's emitted keys (segment bases ``parts``) as one segment, streamed part by part
     (memory bounded by one part's chunk, not the run: holding the whole run's signatures took as
-    much memory again as the barrier)."""
+    much memory again as the barrier). The caller holds the state folder's lock."""
     idx = read_index(state)
     _check_identity(idx, cfg, state)
+    _clear_temporaries(state)
     os.makedirs(_dir(state), exist_ok=True)
     name = f"run-{run_id}"
     rows = write_segment([(p, None) for p in parts if os.path.exists(p + ".keys.parquet")],
@@ -82,9 +90,11 @@ def append(state: str, cfg: DedupConfig, run_id: str, parts: list[str]) -> dict:
 def compact(state: str, cfg: DedupConfig, budget_items: int = 1 << 23) -> dict:
     """Merge every segment into one; rows whose exact hash and kind were already seen are dropped.
     Streamed: the first occurrences are found one hash range at a time (``first_occurrences``)
-    and the kept rows copied segment by segment, so memory does not grow with the index."""
+    and the kept rows copied segment by segment, so memory does not grow with the index. The
+    caller holds the state folder's lock (``pipeline index --compact`` takes it)."""
     idx = read_index(state)
     _check_identity(idx, cfg, state)
+    _clear_temporaries(state)
     if len(idx["segments"]) <= 1:
         return idx
     bases = [os.path.join(_dir(state), s["name"]) for s in idx["segments"]]

@@ -5,6 +5,7 @@ import random
 import tempfile
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import xxhash
 
@@ -715,3 +716,30 @@ def test_a_template_in_every_document_sends_one_record_per_band_and_shard(tmp_pa
     assert sum(r == "duplicate_near" for r in want.column("reason").to_pylist()) >= 100
     for per_range in (10**9, 500):
         assert dedup_ranges.resolve(segs, c, tmp=str(tmp_path / f"t{per_range}"), range_records=per_range).equals(want)
+
+
+def test_a_record_carries_band_numbers_up_to_the_largest_the_config_allows(tmp_path):
+    """A record packs the band number above the item's id: with 300 bands every band number
+    comes back as written, next to the right id (8 bits would fold band 256 onto band 0, which
+    the decisions, salted per band, would not show); more bands than the record holds are refused."""
+    from pipeline import dedup, dedup_ranges
+    c = DedupConfig(num_perm=600, bands=300)
+    rng = random.Random(6)
+    docs = [_doc(f"d{i}", 0, i, [" ".join(rng.choice(WORDS) for _ in range(20)) + "."]) for i in range(5)]
+    keys_for_documents(docs, c).write(str(tmp_path / "00000"))
+    (tmp_path / "t").mkdir()
+    chunks, _, local, _ = dedup_ranges.scatter_task(str(tmp_path / "00000"), 0, 1000, False, 1, "", dedup.KIND_PARA,
+                                                    "bands", 1, str(tmp_path / "t"), "first", 300, "", "", "x:1")
+    rec = np.fromfile(chunks[0][0], np.uint64).reshape(-1, 3)
+    assert local == "" and len(rec) == 5 * 300
+    band = (rec[:, 2] >> np.uint64(54)).astype(np.int64)
+    gid = (rec[:, 2] & np.uint64((1 << 53) - 1)).astype(np.int64)
+    assert sorted(band.tolist()) == sorted(list(range(300)) * 5)
+    keys = np.load(str(tmp_path / "00000.bands.npy"))          # bands x rows
+    paras = np.flatnonzero(pq.read_table(str(tmp_path / "00000.keys.parquet")).column("kind").to_numpy()
+                           == dedup.KIND_PARA)
+    assert sorted(set(gid.tolist())) == (paras + 1000).tolist()
+    assert np.array_equal(rec[:, 0], keys[band, gid - 1000])       # each hash is its band's, of its item
+    with pytest.raises(ValueError, match="1024 bands do not fit"):
+        dedup_ranges.scatter_task(str(tmp_path / "00000"), 0, 1000, False, 1, "", dedup.KIND_PARA, "bands", 1,
+                                  str(tmp_path / "t"), "first", 1024, "", "", "x:1")

@@ -338,8 +338,19 @@ def test_index_subcommand_shows_and_compacts(tmp_path):
     cmd = [sys.executable, "-m", "pipeline", "index", str(state)]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "2 segment(s)" in r.stdout
+    # a run holding the state folder (appending its segment) makes compaction wait its turn
+    from pipeline.runner import _Lock
+    with _Lock(str(state), "state folder"):
+        r = subprocess.run(cmd + ["--compact"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "is in use by pid" in r.stderr and "2 segment(s)" in \
+        subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout
+    # what a compaction killed midway left behind is removed by the next one
+    from pipeline.write import TMP_MARK
+    stale = state / "index" / f"{TMP_MARK}4242-first-00000.bin"
+    stale.write_bytes(b"\0" * 17)
     r = subprocess.run(cmd + ["--compact"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "1 segment(s)" in r.stdout
+    assert not stale.exists() and not [p for p in os.listdir(state / "index") if p.startswith(TMP_MARK)]
     r = subprocess.run([sys.executable, "-m", "pipeline", "index", str(tmp_path / "nothing")],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "no history index" in r.stderr
