@@ -413,8 +413,9 @@ class _Lazy(dedup._BandReader):
 
 
 def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, tmp: str = "",
-            stats: dict | None = None, range_records: int | None = None) -> pa.Table:
-    """The same decisions as ``dedup.resolve``, made by hash ranges (module docstring).
+            stats: dict | None = None, range_records: int | None = None, out: str = "") -> pa.Table | int:
+    """The same decisions as ``dedup.resolve``, made by hash ranges (module docstring); given
+    ``out``, written there a piece at a time, and their number returned.
     ``parallel_map(fn, [args...])``: the executor's map (None: in this process); ``tmp``: a folder
     the workers see, for the range files (removed at the end); ``stats["largest_range"]``: the
     records of the largest range."""
@@ -504,4 +505,4 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
             shutil.rmtree(tmp, ignore_errors=True)
     if stats is not None:
         stats["largest_range"] = largest[0]
-    return dedup.finish(c, results, stats, worker_cpu=cpu)
+    return dedup.finish(c, results, stats, worker_cpu=cpu, out=out)

@@ -41,18 +41,22 @@ def _fsync_dir(path: str) -> None:
 
 
 def write_table(table: pa.Table, path: str, compression: str = "zstd", statistics: bool = True) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = _tmp(path)
+    write_tables([table], path, table.schema, compression, statistics)
+
+
+def write_tables(tables, path: str, schema: pa.Schema, compression: str = "zstd", statistics: bool = True) -> None:
+    """The tables of the iterable ``tables`` (each of ``schema``), one after the other, as one
+    Parquet file committed atomically; only one of them needs to be in memory at a time."""
     comp = None if compression == "none" else compression
-    with open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression=comp, row_group_size=64 * 1024,
-                       write_statistics=statistics, use_dictionary=["lang", "reason", "stage", "run_id"]
-                       if "reason" in table.column_names or "lang" in table.column_names else True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    faults.point("temp-written")
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path))
+    names = schema.names
+
+    def fill(fh):
+        with pq.ParquetWriter(fh, schema, compression=comp, write_statistics=statistics,
+                              use_dictionary=["lang", "reason", "stage", "run_id"]
+                              if "reason" in names or "lang" in names else True) as writer:
+            for t in tables:
+                writer.write_table(t, row_group_size=64 * 1024)
+    write_with(fill, path)
 
 
 def read_table(path: str, columns: list[str] | None = None) -> pa.Table:

@@ -66,6 +66,8 @@ def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7, t
 
 
 def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2, range_records: int = 0) -> None:
+    import pyarrow.parquet as pq
+
     from pipeline import dedup_ranges
     from pipeline.config import DedupConfig
     from pipeline.dedup import Segment, resolve
@@ -73,23 +75,27 @@ def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2, ran
     cfg = DedupConfig(documents=False)
     segs = [Segment(os.path.join(out, f"{s:05d}"), shard=s) for s in range(segments)
             if os.path.exists(os.path.join(out, f"{s:05d}.keys.parquet"))]
+    dec_path = os.path.join(out, "decisions.parquet")
     t0, c0 = time.time(), time.process_time()
     stats: dict = {}
     worker_peak = 0
     if mode == "ranges":
         ex = LocalExecutor(workers)
         try:
-            dec = dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats,
-                                       range_records=range_records or None)
+            dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats,
+                                 range_records=range_records or None, out=dec_path)
             worker_peak = max([_peak_kb(pid) for pid in (ex._pool._processes if ex._pool else {})] + [0])
         finally:
             ex.close()
     else:
-        dec = resolve(segs, cfg, stats=stats)
+        resolve(segs, cfg, stats=stats, out=dec_path)
+    wall, cpu = time.time() - t0, time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    dec = pq.read_table(dec_path, columns=["reason"])          # written as the runner does, in pieces
     near = sum(1 for r in dec.column("reason").to_pylist() if r == "duplicate_near")
-    print(json.dumps({"wall_s": round(time.time() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
+    print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
                       "worker_cpu_s": round(stats.get("worker_cpu", 0.0), 2), "decisions": dec.num_rows, "near": near,
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "peak_rss_mb": round(peak / 1024),
                       "worker_peak_rss_mb": round(worker_peak / 1024), "largest_range": stats.get("largest_range", 0)}))
 
 
@@ -130,7 +136,7 @@ def main() -> int:
                           "--range-records", str(args.range_records)],
                          capture_output=True, text=True, check=True)
     r = json.loads(res.stdout.strip().splitlines()[-1])
-    disk = sum(os.path.getsize(os.path.join(args.dir, f)) for f in os.listdir(args.dir))
+    disk = sum(os.path.getsize(os.path.join(args.dir, f)) for f in os.listdir(args.dir) if f[:1].isdigit())
     print(f"signatures {info['n']:,} in {info['segments']} segments ({disk / 1e9:.2f} GB on disk, "
           f"generated in {gen:.0f} s); planted near-duplicates {info['planted']:,}")
     extra = (f", workers' CPU {r['worker_cpu_s']} s, a worker's peak RSS {r['worker_peak_rss_mb']} MB, "

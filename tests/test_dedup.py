@@ -5,6 +5,8 @@ import random
 import tempfile
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 import pytest
 import xxhash
@@ -743,3 +745,40 @@ def test_a_record_carries_band_numbers_up_to_the_largest_the_config_allows(tmp_p
     with pytest.raises(ValueError, match="1024 bands do not fit"):
         dedup_ranges.scatter_task(str(tmp_path / "00000"), 0, 1000, False, 1, "", dedup.KIND_PARA, "bands", 1,
                                   str(tmp_path / "t"), "first", 1024, "", "", "x:1")
+
+
+def test_decisions_are_written_a_few_shards_at_a_time_in_position_order(tmp_path, monkeypatch):
+    """Given a file, both barriers write the decisions in pieces of consecutive shards (the
+    driver never builds them all at once): the file holds exactly the table they return
+    otherwise, sorted by position, and each shard's rows stay together."""
+    from pipeline import dedup, dedup_ranges, write
+    c = DedupConfig()
+    rng = random.Random(9)
+    segs, pool = [], []
+    for shard in range(5):
+        docs = []
+        for i in range(30):
+            paras = [" ".join(rng.choice(WORDS) for _ in range(20)) + "."]
+            if pool and i % 2:
+                paras.append(rng.choice(pool))                          # a copy of an earlier paragraph
+            pool.append(paras[0])
+            docs.append(_doc(f"s{shard}-{i}", shard, i * 100, paras))
+        keys_for_documents(docs, c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    whole = resolve(segs, c)
+    assert whole.num_rows >= 60
+    order = np.lexsort((whole.column("para").to_numpy(), whole.column("pos").to_numpy(), whole.column("file").to_numpy()))
+    assert np.array_equal(order, np.arange(whole.num_rows))                  # sorted by position
+    monkeypatch.setattr(dedup, "DECISION_PIECE", 20)
+    for name, fn in (("memory", lambda out: resolve(segs, c, out=out)),
+                     ("ranges", lambda out: dedup_ranges.resolve(segs, c, tmp=str(tmp_path / "t"), out=out))):
+        out = str(tmp_path / f"decisions-{name}.parquet")
+        assert fn(out) == whole.num_rows
+        assert pq.read_table(out).equals(whole), name
+        assert pq.ParquetFile(out).metadata.num_row_groups >= 3              # pieces of about 20 drops
+        for shard in range(5):
+            want = whole.filter(pa.compute.equal(whole.column("shard"), shard))
+            assert write.read_decisions(out, shard).equals(want)
+    empty = str(tmp_path / "none.parquet")
+    assert resolve([], c, out=empty) == 0                                    # nothing to decide
+    assert pq.read_table(empty).schema == dedup.DECISIONS_SCHEMA and write.read_decisions(empty, 0).num_rows == 0
