@@ -29,6 +29,7 @@ the in-memory barrier uses, and the decisions are the same (``tests/test_dedup.p
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -150,13 +151,13 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
         if npending >= CHUNK_RECORDS:
             flush()
 
-    band_file = None
-    if stage == "bands":
-        band_file = open(base + ".bands.npy", "rb")
-        boff, bshape = dedup.npy_header(band_file)
-    try:
+    with contextlib.ExitStack() as stack:
+        keys = stack.enter_context(pq.ParquetFile(base + ".keys.parquet"))
+        if stage == "bands":
+            band_file = stack.enter_context(open(base + ".bands.npy", "rb"))
+            boff, bshape = dedup.npy_header(band_file)
+        stack.callback(sink.close)
         r0 = 0
-        keys = pq.ParquetFile(base + ".keys.parquet")
         for batch in keys.iter_batches(batch_size=_BATCH, columns=cols):
             n = batch.num_rows
             col = lambda name: batch.column(cols.index(name)).to_numpy(zero_copy_only=False)
@@ -196,12 +197,7 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
             ro = np.lexsort((g, rk))
             _reduce(h[ro], rk[ro], g[ro], 0, add, sink, ws)
         flush()
-        keys.close()
-    finally:
-        if band_file is not None:
-            band_file.close()
-        local_path = sink.close()
-    return chunks, cands, local_path, dedup.task_cpu(t0, driver)
+    return chunks, cands, sink.path if sink.written else "", dedup.task_cpu(t0, driver)
 
 
 def _reduce(h: np.ndarray, rk: np.ndarray, gid: np.ndarray, b: int, add, sink: "_Sink", ws) -> None:
@@ -236,12 +232,19 @@ class _Sink:
         t[:, 0], t[:, 1], t[:, 2] = b, head, mem
         t.tofile(self._fh)
 
-    def close(self) -> str:
-        """The file's path, or "" when nothing was written."""
-        if self._fh is None:
-            return ""
-        self._fh.close()
-        return self.path
+    @property
+    def written(self) -> bool:
+        return self._fh is not None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+# Head rows (band, head, local head) the driver joins at once: when the ranges report more, the
+# join runs in rounds of bands, reading the segments' local pairs once per round. A head row
+# comes per band, so close copies within a shard and elsewhere give up to one per band per copy.
+HEAD_ROWS = 1 << 23
 
 
 def _pair_arrays(pair_paths: list[str], head_paths: list[str], local_paths: list[str], made: list[str],
@@ -250,25 +253,36 @@ def _pair_arrays(pair_paths: list[str], head_paths: list[str], local_paths: list
     head's own head in its band when the ranges found one (files removed once read)."""
     for p in pair_paths:
         yield _take(p, made, np.load(p))
-    heads = [_take(p, made, np.load(p)) for p in head_paths]
-    heads = np.concatenate(heads) if heads else np.zeros((0, 3), np.int64)
+    n_heads = sum(np.load(p, mmap_mode="r").shape[0] for p in head_paths)
+    rounds = max(1, -(-n_heads // HEAD_ROWS))
     width = np.int64(max(1, items))
-    key = heads[:, 0] * width + heads[:, 2]
-    order = np.argsort(key)
-    key, best = key[order], heads[order, 1]
-    for p in local_paths:
-        with open(p, "rb") as fh:
-            while True:
-                t = np.fromfile(fh, np.int64, 3 << 20).reshape(-1, 3)
-                if not len(t):
-                    break
-                keeper = t[:, 1].copy()
-                if len(key):
-                    k = t[:, 0] * width + t[:, 1]
-                    i = np.minimum(np.searchsorted(key, k), len(key) - 1)
-                    found = key[i] == k
-                    keeper[found] = best[i[found]]
-                yield np.stack([keeper, t[:, 2]], axis=1)
+    for r in range(rounds):                    # the bands b with b % rounds == r
+        parts = []
+        for p in head_paths:
+            h = np.load(p)
+            parts.append(h[h[:, 0] % rounds == r] if rounds > 1 else h)
+        heads = np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
+        del parts
+        key = heads[:, 0] * width + heads[:, 2]
+        order = np.argsort(key)
+        key, best = key[order], heads[order, 1]
+        del heads, order
+        for p in local_paths:
+            with open(p, "rb") as fh:
+                while True:
+                    t = np.fromfile(fh, np.int64, 3 << 20).reshape(-1, 3)
+                    if not len(t):
+                        break
+                    if rounds > 1:
+                        t = t[t[:, 0] % rounds == r]
+                    keeper = t[:, 1].copy()
+                    if len(key):
+                        k = t[:, 0] * width + t[:, 1]
+                        i = np.minimum(np.searchsorted(key, k), len(key) - 1)
+                        found = key[i] == k
+                        keeper[found] = best[i[found]]
+                    yield np.stack([keeper, t[:, 2]], axis=1)
+    for p in head_paths + local_paths:
         _take(p, made, None)
 
 

@@ -60,7 +60,7 @@ class _Lock:
             holder = self.fh.read().strip() or "another process"
             self.fh.close()
             raise RunError(f"{self.what} {os.path.dirname(self.path)} is in use by {holder}; "
-                           "wait for that run to finish") from None
+                           "wait for it to finish") from None
         self.fh.seek(0)
         self.fh.truncate()
         self.fh.write(f"pid {os.getpid()} on {platform.node()}\n")

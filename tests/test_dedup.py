@@ -682,12 +682,13 @@ def test_a_text_in_every_document_sends_one_record_per_shard_to_its_range(tmp_pa
 
 
 @pytest.mark.parametrize("keep", ["first", "longest"])
-def test_a_template_in_every_document_sends_one_record_per_band_and_shard(tmp_path, keep):
+def test_a_template_in_every_document_sends_one_record_per_band_and_shard(tmp_path, monkeypatch, keep):
     """Near copies within a shard (a template with one word changed in every document) share
-    most of their band hashes: each (band, hash) is reduced to the shard's best-ranked item
+    many of their band hashes: each (band, hash) is reduced to the shard's best-ranked item
     before the scatter, and the others are paired with it there, so that a template repeated in
-    millions of documents does not fill one range; the decisions stay those of the in-memory
-    barrier, whatever the number of ranges."""
+    millions of documents does not fill one range. The candidate pairs the components are made
+    of are exactly the in-memory barrier's (decisions alone would hide a wrong head), whatever
+    the number of ranges, also when the heads are joined in rounds of bands."""
     from pipeline import dedup, dedup_ranges
     c = DedupConfig(keep=keep)
     rng = random.Random(5)
@@ -714,34 +715,60 @@ def test_a_template_in_every_document_sends_one_record_per_band_and_shard(tmp_pa
     assert len(rec) + len(triples) == 80 * c.bands              # each candidate's every band, once
     assert len({(int(b), int(h)) for b, h in zip(band, rec[:, 0])}) == len(rec)   # one record per hash
     assert len(triples) > 12 * c.bands         # per band, many of the 40 variants share the same hash
+    flagged = rec[(rec[:, 2] & np.uint64(1 << 53)) != 0, 2]
+    heads = {(int(w >> np.uint64(54)), int(w & np.uint64((1 << 53) - 1))) for w in flagged}
+    assert {(int(b), int(h)) for b, h, _ in triples} == heads     # every triple's head: a flagged record of its band
+    seen = []
+    real = dedup.near_drops
+
+    def spy(corpus, e, *rest):
+        seen.append({tuple(p) for p in e.tolist()})
+        return real(corpus, e, *rest)
+    monkeypatch.setattr(dedup, "near_drops", spy)
     want = resolve(segs, c)
+    pairs, seen[:] = list(seen), []
+    assert len(pairs) == 2 and len(pairs[1]) > 100              # documents, then paragraphs
     assert sum(r == "duplicate_near" for r in want.column("reason").to_pylist()) >= 100
-    for per_range in (10**9, 500):
-        assert dedup_ranges.resolve(segs, c, tmp=str(tmp_path / f"t{per_range}"), range_records=per_range).equals(want)
+    for per_range, head_rows in ((10**9, 1 << 23), (500, 1 << 23), (500, 7)):
+        monkeypatch.setattr(dedup_ranges, "HEAD_ROWS", head_rows)
+        got = dedup_ranges.resolve(segs, c, tmp=str(tmp_path / f"t{per_range}"), range_records=per_range)
+        assert got.equals(want) and seen == pairs, (per_range, head_rows)
+        seen.clear()
 
 
 def test_a_record_carries_band_numbers_up_to_the_largest_the_config_allows(tmp_path):
-    """A record packs the band number above the item's id: with 300 bands every band number
-    comes back as written, next to the right id (8 bits would fold band 256 onto band 0, which
-    the decisions, salted per band, would not show); more bands than the record holds are refused."""
+    """A record packs the band number and a head flag above the item's id: with the 512 bands the
+    config allows every band number comes back as written, next to the right id and hash (8 bits
+    would fold band 256 onto band 0, which the decisions, salted per band, would not show), and
+    a repeated paragraph's record is flagged in every band; more bands than a record holds are
+    refused."""
     from pipeline import dedup, dedup_ranges
-    c = DedupConfig(num_perm=600, bands=300)
+    from pipeline.config import from_dict
+    with pytest.raises(Exception, match="'dedup.bands' must be <= 512"):
+        from_dict({"dedup": {"num_perm": 1024, "bands": 1024}})                     # the config stops at 512
+    c = DedupConfig(num_perm=1024, bands=512)
     rng = random.Random(6)
-    docs = [_doc(f"d{i}", 0, i, [" ".join(rng.choice(WORDS) for _ in range(20)) + "."]) for i in range(5)]
+    texts = [" ".join(rng.choice(WORDS) for _ in range(20)) + "." for _ in range(4)]
+    docs = [_doc(f"d{i}", 0, i, [t]) for i, t in enumerate(texts + texts[1:2])]    # d4 repeats d1
     keys_for_documents(docs, c).write(str(tmp_path / "00000"))
     (tmp_path / "t").mkdir()
     chunks, _, local, _ = dedup_ranges.scatter_task(str(tmp_path / "00000"), 0, 1000, False, 1, "", dedup.KIND_PARA,
-                                                    "bands", 1, str(tmp_path / "t"), "first", 300, "", "", "x:1")
+                                                    "bands", 1, str(tmp_path / "t"), "first", 512, "", "", "x:1")
     rec = np.fromfile(chunks[0][0], np.uint64).reshape(-1, 3)
-    assert local == "" and len(rec) == 5 * 300
+    assert len(rec) == 4 * 512                                   # d4's paragraph is d1's in every band
     band = (rec[:, 2] >> np.uint64(54)).astype(np.int64)
+    flag = (rec[:, 2] >> np.uint64(53)) & np.uint64(1)
     gid = (rec[:, 2] & np.uint64((1 << 53) - 1)).astype(np.int64)
-    assert sorted(band.tolist()) == sorted(list(range(300)) * 5)
+    assert sorted(band.tolist()) == sorted(list(range(512)) * 4)
     keys = np.load(str(tmp_path / "00000.bands.npy"))          # bands x rows
     paras = np.flatnonzero(pq.read_table(str(tmp_path / "00000.keys.parquet")).column("kind").to_numpy()
-                           == dedup.KIND_PARA)
-    assert sorted(set(gid.tolist())) == (paras + 1000).tolist()
+                           == dedup.KIND_PARA) + 1000
+    assert sorted(set(gid.tolist())) == paras[:4].tolist()
     assert np.array_equal(rec[:, 0], keys[band, gid - 1000])       # each hash is its band's, of its item
+    assert sorted(band[flag == 1].tolist()) == list(range(512)) and set(gid[flag == 1].tolist()) == {paras[1]}
+    triples = np.fromfile(local, np.int64).reshape(-1, 3)
+    assert sorted(triples[:, 0].tolist()) == list(range(512))
+    assert set(triples[:, 1].tolist()) == {paras[1]} and set(triples[:, 2].tolist()) == {paras[4]}
     with pytest.raises(ValueError, match="1024 bands do not fit"):
         dedup_ranges.scatter_task(str(tmp_path / "00000"), 0, 1000, False, 1, "", dedup.KIND_PARA, "bands", 1,
                                   str(tmp_path / "t"), "first", 1024, "", "", "x:1")

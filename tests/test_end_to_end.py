@@ -332,9 +332,13 @@ def test_state_made_with_other_dedup_settings_is_refused(tmp_path):
 def test_index_subcommand_shows_and_compacts(tmp_path):
     state = tmp_path / "state"
     lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+    from pipeline.write import TMP_MARK
     for i, chunk in enumerate([lines[:4], lines[4:8]]):
         (tmp_path / f"n{i}.jsonl").write_text("".join(chunk), encoding="utf-8")
+        if i:                          # what an append killed midway left is removed by the next
+            (state / "index" / f"{TMP_MARK}run-x.sig.npy").write_bytes(b"\0" * 9)
         run_pipeline([tmp_path / f"n{i}.jsonl"], tmp_path / f"o{i}", **{"output.state": str(state)})
+    assert not [p for p in os.listdir(state / "index") if p.startswith(TMP_MARK)]
     cmd = [sys.executable, "-m", "pipeline", "index", str(state)]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "2 segment(s)" in r.stdout
@@ -345,7 +349,6 @@ def test_index_subcommand_shows_and_compacts(tmp_path):
     assert r.returncode == 2 and "is in use by pid" in r.stderr and "2 segment(s)" in \
         subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout
     # what a compaction killed midway left behind is removed by the next one
-    from pipeline.write import TMP_MARK
     stale = state / "index" / f"{TMP_MARK}4242-first-00000.bin"
     stale.write_bytes(b"\0" * 17)
     r = subprocess.run(cmd + ["--compact"], capture_output=True, text=True, cwd=ROOT)
