@@ -110,7 +110,8 @@ def scatter_task(base: str, seg: int, gid0: int, hist: bool, group: int, exclude
     into files of about ``CHUNK_RECORDS`` records. ``doc_drops``: a .npy of dropped documents'
     keys (this run's paragraphs of those documents take no part); ``exact_drops``: a .npy of the
     global ids dropped as exact copies (they are no band candidates). Returns (chunks: [(path,
-    offsets of each range)], band candidates (exact stage), CPU seconds)."""
+    offsets of each range)], band candidates (exact stage), the file of the segment's own pairs
+    (``_reduce``) or "", CPU seconds)."""
     t0 = time.process_time()
     if bands >= 1 << (64 - int(_B_SHIFT)):
         raise ValueError(f"{bands} bands do not fit in a record")

@@ -257,18 +257,18 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             barrier_stats: dict = {}
             with no_huge_pages():      # the decisions are written to dec_path as they are made
                 if mode == "ranges":
-                    decisions = dedup_ranges.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                    n_decisions = dedup_ranges.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
                                                      stats=barrier_stats, out=dec_path,
                                                      range_records=dedup_ranges.range_size(avail, ex.workers))
                 else:
-                    decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                    n_decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
                                               stats=barrier_stats, out=dec_path)
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
-                              "decisions": decisions, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
+                              "decisions": n_decisions, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
                               "history_rows": hist_rows, "mode": mode,
                               "largest_range": barrier_stats.get("largest_range")}, os.path.join(work, "dedup", "done.json"))
-            log(f"dedup: {decisions} duplicate(s) across {len(shards)} shard(s)")
+            log(f"dedup: {n_decisions} duplicate(s) across {len(shards)} shard(s)")
         barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
         marks["phase2_start"] = time.time() - wall0
