@@ -340,9 +340,7 @@ def _range_pairs(stage: str, slices: list[tuple[str, int, int]]) -> tuple[np.nda
     h, b, gid, flag = h[order], b[order], gid[order], (rec[order, 2] & _HEAD) != 0
     if not len(h):
         return none
-    first = np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])]
-    other = np.flatnonzero(~first)
-    head = np.flatnonzero(first)[np.cumsum(first) - 1][other]
+    head, other = dedup.run_pairs(np.r_[True, (h[1:] != h[:-1]) | (b[1:] != b[:-1])], np.arange(len(h)))
     fl = flag[other]
     heads = np.stack([b[other[fl]].astype(np.int64), gid[head[fl]], gid[other[fl]]], axis=1)
     pairs = np.stack([gid[head], gid[other]], axis=1)

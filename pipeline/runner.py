@@ -255,14 +255,12 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             mode = _barrier_mode(hist_rows + dedup.barrier_items(current), cfg.executor.barrier, avail, log)
             segs += current
             barrier_stats: dict = {}
+            resolve, extra = dedup.resolve, {}
+            if mode == "ranges":
+                resolve, extra = dedup_ranges.resolve, {"range_records": dedup_ranges.range_size(avail, ex.workers)}
             with no_huge_pages():      # the decisions are written to dec_path as they are made
-                if mode == "ranges":
-                    n_decisions = dedup_ranges.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
-                                                     stats=barrier_stats, out=dec_path,
-                                                     range_records=dedup_ranges.range_size(avail, ex.workers))
-                else:
-                    n_decisions = dedup.resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
-                                              stats=barrier_stats, out=dec_path)
+                n_decisions = resolve(segs, cfg.dedup, parallel_map=ex.map, tmp=os.path.join(work, "dedup"),
+                                      stats=barrier_stats, out=dec_path, **extra)
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
                               "decisions": n_decisions, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
