@@ -23,6 +23,7 @@ import numpy as np
 import orjson
 import xxhash
 
+from . import nopandas
 from .config import InputConfig
 from .model import Document
 
@@ -423,6 +424,8 @@ class ShardReader:
                 or pa.types.is_large_binary(ttype)):
             yield self._bad(rel, rel, "", f"Parquet column '{text_f}' is {ttype}, not a string", (idx, row0))
             return
+        if nopandas.needs_pandas(pf.schema_arrow):
+            nopandas.release()      # its nanosecond values convert to Python as they do with pandas
         row = row0
         for rg in range(self.spec.start, end):
             try:

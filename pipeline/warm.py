@@ -1,7 +1,7 @@
 """Imported once by the local executor's fork server (``executors.LocalExecutor``): the modules,
 tables and models that every shard task needs, so that each worker forked from the server starts
 warm instead of paying for them in its first task (~0.5 CPU s per worker measured: pyarrow's
-first ``pa.array`` imports pandas, the code-point tables, the fastText model, the Parquet writer).
+first ``pa.array``, the code-point tables, the fastText model, the Parquet writer).
 
 Importing this module never fails: the fork server would die with it, so anything that goes wrong
 here is left for the task itself to meet (and report) as it would without the warm-up.
@@ -16,10 +16,13 @@ def warm_up() -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from . import nopandas
+    nopandas.hold_back()                                # before anything asks pyarrow about pandas
+
     from . import chars, dedup, langid, stages  # noqa: F401  (imports every stage)
 
     stages.tune_allocator()                             # as every task does first
-    dedup.warm_up()                                     # pyarrow's first call imports pandas
+    dedup.warm_up()                                     # pyarrow's first call
     for comp in ("none", "zstd"):                       # codecs of the work and output files
         pq.write_table(pa.table({"x": ["a"]}), io.BytesIO(), compression=comp)
     np.save(io.BytesIO(), np.zeros(1, np.uint32))

@@ -1,0 +1,61 @@
+"""Keep pandas out of the pipeline's own processes until a conversion needs it.
+
+pyarrow imports pandas the first time it asks whether an object is a pandas one, which every
+``pa.array`` or ``pa.table`` of Python lists does: ~0.3 CPU s and ~40 MB in each process, measured
+here, in the command's process, in the fork server (where it delayed the first task) and in a
+worker started without one. The pipeline itself never uses pandas.
+
+``hold_back`` makes pyarrow's first such question find no pandas; pyarrow keeps that answer for
+its questions, but tries again whenever it needs pandas itself (``to_pandas``, which ``release``
+calls). Only two of its conversions to Python differ without pandas: nanosecond timestamps and
+durations become ``pandas.Timestamp`` and ``Timedelta`` with it, and without it ``datetime``
+values or an error. The Parquet reader calls ``release`` before it converts such a column, so
+the output never depends on this (a test holds a command's workers' output equal to a plain
+process's on such input).
+
+Only the command line (``cli.entry``) and the fork server (``pipeline.warm``) hold pandas back: a
+program that imports the pipeline as a library keeps pyarrow as it is.
+"""
+from __future__ import annotations
+
+import sys
+
+
+class _Refuse:
+    """An import finder that answers ``import pandas`` with ModuleNotFoundError."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            raise ModuleNotFoundError("held back by pipeline.nopandas", name="pandas")
+        return None
+
+
+def hold_back() -> None:
+    if "pandas" in sys.modules:          # already paid for: nothing to save
+        return
+    import pyarrow as pa
+    finder = _Refuse()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])                    # pyarrow asks whether pandas is there, once
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def release() -> None:
+    """Let pyarrow convert as it does with pandas (a no-op where it already does)."""
+    import pyarrow as pa
+    pa.table({"x": pa.array([], pa.int8())}).to_pandas()     # imports pandas, and pyarrow records it
+
+
+def needs_pandas(t) -> bool:
+    """Whether converting values of the Arrow type ``t`` (or of a schema) to Python may differ
+    without pandas: nanosecond timestamps or durations, also inside lists, structs and maps."""
+    import pyarrow as pa
+    if isinstance(t, pa.Schema):
+        return any(needs_pandas(f.type) for f in t)
+    if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        return t.unit == "ns"
+    if pa.types.is_dictionary(t):
+        return needs_pandas(t.value_type)
+    return any(needs_pandas(t.field(i).type) for i in range(t.num_fields))
