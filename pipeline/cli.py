@@ -151,8 +151,6 @@ def entry() -> int:
     object the imports made (~70,000; each full pass ~0.04 s here) several times: 0.13-0.25 s at the
     end of every run, measured, for nothing, since every file is written, fsynced and closed by then
     (stdout and stderr are still flushed, and objects not in a reference cycle are still freed)."""
-    from . import nopandas
-    nopandas.hold_back()        # ~0.3 CPU s saved; the readers release it where it matters
     rc = main()
     gc.freeze()
     return rc
@@ -195,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         from .executors import effective_workers, prestart
         if effective_workers(cfg.executor.workers) > 1:
             prestart()      # its workers' fork server warms up while this process imports and plans
+    from . import nopandas
+    nopandas.hold_back()    # ~0.3 CPU s saved (pipeline/nopandas.py); after the fork server's start
     from .history import IndexError_
     from .read import InputError
     from .runner import RunError, run

@@ -13,8 +13,8 @@ values or an error. The Parquet reader calls ``release`` before it converts such
 the output never depends on this (a test holds a command's workers' output equal to a plain
 process's on such input).
 
-Only the command line (``cli.entry``) and the fork server (``pipeline.warm``) hold pandas back: a
-program that imports the pipeline as a library keeps pyarrow as it is.
+Only the command line's ``run`` (``cli.main``) and the fork server (``pipeline.warm``) hold pandas
+back: a program that imports the pipeline as a library keeps pyarrow as it is.
 """
 from __future__ import annotations
 
