@@ -475,6 +475,7 @@ class _BandReader:
         self._headers: dict = {}
         self._row: dict = {}       # one reusable read buffer per segment size
         self._ws = _Workspace()
+        self.worker_cpu = 0.0      # CPU seconds of the barrier's work run by workers
 
     def __len__(self):
         return int(self.offsets[-1])
@@ -579,12 +580,16 @@ class _BandReader:
             out = res
         return out
 
-    def jaccard_of(self, ids: np.ndarray, max_bytes: int = 64 << 20):
+    def jaccard_of(self, ids: np.ndarray, parallel_map=None, tmp: str = ""):
         """``sim(a, b)``: estimated Jaccard of pairs of items among ``ids`` (sorted, unique). When
-        their signatures fit in ``max_bytes`` they are read once for all the calls (the pairs, then
-        the members and their keepers); otherwise each call reads what it needs (``jaccard``)."""
-        if not len(self.bases) or len(ids) * 4 * self.sig_width() > max_bytes:
-            return self.jaccard
+        their signatures fit in ``SIG_BUFFER`` bytes they are read once for all the calls (the
+        pairs, then the members and their keepers); otherwise each call reads what it needs
+        (``jaccard``), on the workers when given ``parallel_map`` and a folder ``tmp`` they see
+        and more than ``PAIRS_PER_TASK`` pairs."""
+        if not len(self.bases) or len(ids) * 4 * self.sig_width() > SIG_BUFFER:
+            if parallel_map is None or not tmp:
+                return self.jaccard
+            return lambda a, b: self._jaccard_on_workers(a, b, parallel_map, tmp)
         s = self.sigs(ids)
 
         def sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -592,6 +597,26 @@ class _BandReader:
             _agreement(s, np.searchsorted(ids, a), s, np.searchsorted(ids, b), out)
             return out
         return sim
+
+    def _jaccard_on_workers(self, a: np.ndarray, b: np.ndarray, parallel_map, tmp: str) -> np.ndarray:
+        """``jaccard``, a task per ``PAIRS_PER_TASK`` pairs (sorted by ``a``, so that each task's
+        ``a`` side is a few dense spans). The values do not depend on how the pairs are cut."""
+        if len(a) <= PAIRS_PER_TASK:
+            return self.jaccard(a, b)
+        order = np.argsort(a, kind="stable")
+        os.makedirs(tmp, exist_ok=True)
+        path = os.path.join(tmp, f"{write.TMP_MARK}pairs-{os.getpid()}.npy")
+        np.save(path, np.stack([a[order], b[order]], axis=1))
+        cuts = list(range(0, len(a), PAIRS_PER_TASK)) + [len(a)]
+        try:
+            parts = parallel_map(jaccard_task, [(self.bases, self.sizes.tolist(), path, lo, hi, process_token())
+                                                for lo, hi in zip(cuts[:-1], cuts[1:])])
+        finally:
+            os.remove(path)
+        self.worker_cpu += sum(cpu for _, cpu in parts)
+        out = np.empty(len(a), dtype=np.float64)
+        out[order] = np.concatenate([v for v, _ in parts])
+        return out
 
     def doc_ids_array(self, idx: np.ndarray) -> pa.Array:
         """Document ids of the items ``idx`` (sorted, unique), in that order."""
@@ -654,8 +679,6 @@ class _Corpus(_BandReader):
         self.has_sig = cat("has_sig", bool)
         self.seg = np.repeat(np.arange(len(self.segments)), self.sizes)
         self.hist = np.repeat(np.array([s.hist for s in self.segments], bool), self.sizes)
-
-        self.worker_cpu = 0.0      # CPU seconds of band passes run by workers
 
     def col(self, name: str, idx: np.ndarray) -> np.ndarray:
         """Column ``name`` (file, pos, para, length, seg, hist) of the items ``idx``."""
@@ -876,6 +899,17 @@ def band_edges_task(bases: list[str], sizes: list[int], cand_path: str, band_ids
     return edges, task_cpu(t0, driver)
 
 
+def jaccard_task(bases: list[str], sizes: list[int], pairs_path: str, lo: int, hi: int, driver: str):
+    """Estimated Jaccard of the pairs ``lo:hi`` of the (m x 2) file ``pairs_path``, in a worker
+    process (``_BandReader.jaccard_of``). Returns (values, CPU seconds)."""
+    t0 = time.process_time()
+    c = _BandReader(bases, np.array(sizes, np.int64))
+    pairs = np.load(pairs_path, mmap_mode="r")[lo:hi]
+    vals = c.jaccard(np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]))
+    del pairs
+    return vals, task_cpu(t0, driver)
+
+
 def process_token() -> str:
     """This process, across the machines of a cluster: host and pid."""
     return f"{platform.node()}:{os.getpid()}"
@@ -887,6 +921,13 @@ def task_cpu(t0: float, driver: str) -> float:
     own CPU."""
     return 0.0 if process_token() == driver else time.process_time() - t0
 
+
+# Signatures the Jaccard of candidate pairs may hold at once in the driver (``jaccard_of``); more
+# are read per chunk of pairs, and from PAIRS_PER_TASK pairs on the workers: on the 1 GB perf
+# corpus the paragraphs' 3.2 million candidate pairs and 0.8 million member-keeper pairs took
+# the driver 5.5 CPU s (1.5 million paragraphs' signatures, 0.75 GB).
+SIG_BUFFER = 64 << 20
+PAIRS_PER_TASK = 1 << 19
 
 # Pairs of items are packed as one int64 (first x items + second): at most this many items.
 MAX_ITEMS = 3_000_000_000
@@ -928,17 +969,17 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
             c.worker_cpu += sum(cpu for _, cpu in parts)
         else:
             e = _band_edges(c, cand_sorted, to_rank, range(bands))
-        mem, kee, j = near_drops(c, e, lambda nodes: (rank[nodes],), threshold)
+        mem, kee, j = near_drops(c, e, lambda nodes: (rank[nodes],), threshold, parallel_map, tmp)
         members.append(mem), keepers.append(kee), sims.append(j), exact.append(np.zeros(len(mem), bool))
     return (np.concatenate(members), np.concatenate(keepers), np.concatenate(sims), np.concatenate(exact))
 
 
-def near_drops(c: _BandReader, e: np.ndarray, order_keys, threshold: float):
+def near_drops(c: _BandReader, e: np.ndarray, order_keys, threshold: float, parallel_map=None, tmp: str = ""):
     """From candidate pairs ``e`` (m x 2 global ids, repeats allowed): the pairs whose estimated
     Jaccard reaches ``threshold`` are joined into connected components; each component keeps its
     best-ranked item (``order_keys(nodes)``: the keys of ``np.lexsort``, most significant last),
     and a member is dropped when its own Jaccard to that keeper reaches the threshold. Returns
-    (member, keeper, similarity) arrays."""
+    (member, keeper, similarity) arrays. ``parallel_map``, ``tmp``: see ``jaccard_of``."""
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(c) > MAX_ITEMS:
         raise ValueError(f"{len(c):,} documents and paragraphs: more than the barrier's {MAX_ITEMS:,}")
@@ -947,7 +988,7 @@ def near_drops(c: _BandReader, e: np.ndarray, order_keys, threshold: float):
     width = np.int64(len(c))
     e = _unique(e[:, 0] * width + e[:, 1])                 # one int64 per pair
     e = np.stack([e // width, e % width], axis=1)
-    sim = c.jaccard_of(_unique(e.ravel()))
+    sim = c.jaccard_of(_unique(e.ravel()), parallel_map, tmp)
     e = e[sim(e[:, 0], e[:, 1]) >= threshold]
     if not len(e):
         return none

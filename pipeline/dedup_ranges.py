@@ -501,7 +501,7 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
             if threshold <= 1.0 and cands >= 2:
                 gone = save(f"exact-{kind}", np.sort(ex[:, 1]))
                 e, _ = pairs_of(kind, "bands", max(1, -(-cands * cfg.bands // per_range)), doc_drops, gone)
-                nm, nk, ns = dedup.near_drops(c, e, order_keys, threshold)
+                nm, nk, ns = dedup.near_drops(c, e, order_keys, threshold, parallel_map, tmp)
                 mem.append(nm), kee.append(nk), sim.append(ns), exact.append(np.zeros(len(nm), bool))
             mem, kee, sim, exact = (np.concatenate(x) for x in (mem, kee, sim, exact))
             live = ~c.col("hist", mem)
@@ -518,4 +518,4 @@ def resolve(segments: list[dedup.Segment], cfg: DedupConfig, parallel_map=None, 
             shutil.rmtree(tmp, ignore_errors=True)
     if stats is not None:
         stats["largest_range"] = largest[0]
-    return dedup.finish(c, results, stats, worker_cpu=cpu, out=out)
+    return dedup.finish(c, results, stats, worker_cpu=cpu + c.worker_cpu, out=out)

@@ -210,7 +210,9 @@ def test_decisions_do_not_depend_on_shard_layout():
 
 
 def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
-    """The barrier's LSH band pass spread over two worker processes decides exactly as in one."""
+    """The barrier's LSH band pass spread over two worker processes decides exactly as in one, and
+    so does the Jaccard of the pairs when their signatures do not fit the driver's buffer and are
+    scored on the workers, a few pairs per task (by either barrier)."""
     from pipeline import dedup
     from pipeline.executors import LocalExecutor
     rng = random.Random(5)
@@ -244,6 +246,37 @@ def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
     assert parallel.equals(serial)
     assert stats["worker_cpu"] > 0
     assert not list((tmp_path / "tmp").iterdir())          # the hand-off file is removed
+    from pipeline import dedup_ranges
+    monkeypatch.setattr(dedup, "SIG_BUFFER", 0)
+    monkeypatch.setattr(dedup, "PAIRS_PER_TASK", 3)
+    calls = []
+    task = dedup.jaccard_task
+    monkeypatch.setattr(dedup, "jaccard_task", lambda *a: calls.append(a[4] - a[3]) or task(*a))
+    assert resolve(segs, c).equals(serial)                  # chunked in the driver: no tasks
+    assert not calls
+    reader = dedup._Corpus(segs)
+    pick = np.random.default_rng(3).integers(0, len(reader), (2, 40))      # unsorted, repeats
+    serial_map = lambda fn, args: [fn(*a) for a in args]
+    want = reader.jaccard(pick[0], pick[1])
+    assert 0 < want.mean() < 1
+    assert np.array_equal(reader._jaccard_on_workers(pick[0], pick[1], serial_map, str(tmp_path / "j")), want)
+    assert len(calls) == 14
+    calls.clear()
+    ex = LocalExecutor(2)
+    try:
+        for name, fn in (("memory", resolve), ("ranges", dedup_ranges.resolve)):
+            stats = {}
+            got = fn(segs, c, parallel_map=serial_map, tmp=str(tmp_path / name), stats=stats)
+            assert got.equals(serial), name
+            assert len(calls) >= 4 and max(calls) == 3, name         # several tasks of 3 pairs
+            calls.clear()
+            monkeypatch.setattr(dedup, "jaccard_task", task)       # the workers need it by name
+            got = fn(segs, c, parallel_map=ex.map, tmp=str(tmp_path / name), stats=stats)
+            monkeypatch.setattr(dedup, "jaccard_task", lambda *a: calls.append(a[4] - a[3]) or task(*a))
+            assert got.equals(serial) and stats["worker_cpu"] > 0, name
+            assert not list((tmp_path / name).iterdir()), name
+    finally:
+        ex.close()
 
 
 def _components_by_search(edges, n):
