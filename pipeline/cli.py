@@ -151,12 +151,14 @@ def entry() -> int:
     object the imports made (~70,000; each full pass ~0.04 s here) several times: 0.13-0.25 s at the
     end of every run, measured, for nothing, since every file is written, fsynced and closed by then
     (stdout and stderr are still flushed, and objects not in a reference cycle are still freed)."""
-    rc = main()
+    rc = main(own_process=True)
     gc.freeze()
     return rc
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """``own_process``: this process exists only for the command (``entry``), so it may hold pandas
+    back (pipeline/nopandas.py); a caller's process is left as it is."""
     args = build_parser().parse_args(argv)
     handlers = {"index": _index, "why": _why, "report": _report, "config": _config}
     if args.command in handlers:
@@ -193,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         from .executors import effective_workers, prestart
         if effective_workers(cfg.executor.workers) > 1:
             prestart()      # its workers' fork server warms up while this process imports and plans
-    from . import nopandas
-    nopandas.hold_back()    # ~0.3 CPU s saved (pipeline/nopandas.py); after the fork server's start
+    if own_process:
+        from . import nopandas
+        nopandas.hold_back()    # ~0.3 CPU s saved (pipeline/nopandas.py); after the fork server's start
     from .history import IndexError_
     from .read import InputError
     from .runner import RunError, run

@@ -605,7 +605,7 @@ class _BandReader:
             return self.jaccard(a, b)
         order = np.argsort(a, kind="stable")
         os.makedirs(tmp, exist_ok=True)
-        path = os.path.join(tmp, f"{write.TMP_MARK}pairs-{os.getpid()}.npy")
+        path = os.path.join(tmp, f"{write.TMP_MARK}{os.getpid()}-pairs.npy")    # as the ranges barrier names its files
         np.save(path, np.stack([a[order], b[order]], axis=1))
         cuts = list(range(0, len(a), PAIRS_PER_TASK)) + [len(a)]
         try:

@@ -7,14 +7,15 @@ worker started without one. The pipeline itself never uses pandas.
 
 ``hold_back`` makes pyarrow's first such question find no pandas; pyarrow keeps that answer for
 its questions, but tries again whenever it needs pandas itself (``to_pandas``, which ``release``
-calls). Only two of its conversions to Python differ without pandas: nanosecond timestamps and
-durations become ``pandas.Timestamp`` and ``Timedelta`` with it, and without it ``datetime``
-values or an error. The Parquet reader calls ``release`` before it converts such a column, so
+calls). Only its conversions to Python of nanosecond timestamps, durations and times of day
+differ without pandas: ``pandas.Timestamp`` and ``Timedelta`` (or a time through them) with it,
+``datetime`` values or an error without it. The Parquet reader calls ``release`` before it converts such a column, so
 the output never depends on this (a test holds a command's workers' output equal to a plain
 process's on such input).
 
-Only the command line's ``run`` (``cli.main``) and the fork server (``pipeline.warm``) hold pandas
-back: a program that imports the pipeline as a library keeps pyarrow as it is.
+Only the command's own process (``cli.entry``, for ``run``) and the fork server (``pipeline.warm``)
+hold pandas back: a program that imports the pipeline as a library, or calls ``cli.main``, keeps
+pyarrow as it is.
 """
 from __future__ import annotations
 
@@ -43,18 +44,25 @@ def hold_back() -> None:
 
 
 def release() -> None:
-    """Let pyarrow convert as it does with pandas (a no-op where it already does)."""
+    """Let pyarrow convert as it does with pandas (a no-op where it already does). Where pyarrow
+    cannot use the installed pandas (too old for it), it converts without it in any process."""
     import pyarrow as pa
-    pa.table({"x": pa.array([], pa.int8())}).to_pandas()     # imports pandas, and pyarrow records it
+    try:
+        pa.table({"x": pa.array([], pa.int8())}).to_pandas()     # imports pandas; pyarrow records it
+    except ImportError:
+        pass
 
 
 def needs_pandas(t) -> bool:
     """Whether converting values of the Arrow type ``t`` (or of a schema) to Python may differ
-    without pandas: nanosecond timestamps or durations, also inside lists, structs and maps."""
+    without pandas: nanosecond timestamps, durations and times of day, also inside lists, structs,
+    maps, dictionaries and extension types."""
     import pyarrow as pa
     if isinstance(t, pa.Schema):
         return any(needs_pandas(f.type) for f in t)
-    if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+    if isinstance(t, pa.BaseExtensionType):
+        return needs_pandas(t.storage_type)
+    if pa.types.is_timestamp(t) or pa.types.is_duration(t) or pa.types.is_time64(t):
         return t.unit == "ns"
     if pa.types.is_dictionary(t):
         return needs_pandas(t.value_type)

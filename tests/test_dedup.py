@@ -262,6 +262,12 @@ def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
     assert np.array_equal(reader._jaccard_on_workers(pick[0], pick[1], serial_map, str(tmp_path / "j")), want)
     assert len(calls) == 14
     calls.clear()
+    def failing_map(fn, args):
+        if fn is dedup.jaccard_task:
+            raise RuntimeError("a worker died")
+        return serial_map(fn, args)
+
+    monkeypatch.setattr(dedup, "task_cpu", lambda t0, driver: 1.0)     # each task's CPU, as reported
     ex = LocalExecutor(2)
     try:
         for name, fn in (("memory", resolve), ("ranges", dedup_ranges.resolve)):
@@ -269,7 +275,15 @@ def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
             got = fn(segs, c, parallel_map=serial_map, tmp=str(tmp_path / name), stats=stats)
             assert got.equals(serial), name
             assert len(calls) >= 4 and max(calls) == 3, name         # several tasks of 3 pairs
+            with monkeypatch.context() as m:                          # the same without Jaccard tasks
+                m.setattr(dedup, "SIG_BUFFER", 1 << 30)
+                without = {}
+                fn(segs, c, parallel_map=serial_map, tmp=str(tmp_path / name), stats=without)
+            assert stats["worker_cpu"] - without["worker_cpu"] == len(calls), name      # each one counted
             calls.clear()
+            with pytest.raises(RuntimeError, match="a worker died"):
+                fn(segs, c, parallel_map=failing_map, tmp=str(tmp_path / name))
+            assert not list((tmp_path / name).iterdir()), name      # the pairs file is removed
             monkeypatch.setattr(dedup, "jaccard_task", task)       # the workers need it by name
             got = fn(segs, c, parallel_map=ex.map, tmp=str(tmp_path / name), stats=stats)
             monkeypatch.setattr(dedup, "jaccard_task", lambda *a: calls.append(a[4] - a[3]) or task(*a))

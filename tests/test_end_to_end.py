@@ -150,8 +150,10 @@ def test_command_line_workers_give_the_same_bytes(tmp_path):
 
 
 def test_parquet_timestamps_read_the_same_in_any_process(tmp_path):
-    """Metadata columns of a Parquet input (nanosecond timestamps, as pandas writes them) come out
-    the same from the command line's workers as from this process."""
+    """Metadata columns of a Parquet input (nanosecond timestamps, as pandas writes them, durations,
+    times of day, nested and in an extension type) come out the same from the command line, which
+    holds pandas back in its own process and its workers (pipeline/nopandas.py), as from this
+    process, with one worker or two."""
     import datetime as dt
 
     import pyarrow as pa
@@ -159,19 +161,34 @@ def test_parquet_timestamps_read_the_same_in_any_process(tmp_path):
     src.mkdir()
     texts = [p for p in (ROOT / "seeds" / os.listdir(ROOT / "seeds")[0]).read_text(encoding="utf-8").split("\n\n")
              if len(p) > 80]
-    for f in range(2):
-        ts = pa.array([1_700_000_000_000_000_001 + f * 10**12, 1_700_000_000_000_000_000], pa.timestamp("ns"))
-        pq.write_table(pa.table({"id": [f"p{f}-0", f"p{f}-1"], "text": texts[2 * f:2 * f + 2], "ts": ts,
+    ns = [1_700_000_000_000_000_001, 1_700_000_000_000_000_000]
+    columns = {                          # each in a file of its own: any one of them needs pandas
+        "ts": pa.array(ns, pa.timestamp("ns")),
+        "took": pa.array([1_001, 5_000], pa.duration("ns")),
+        "at": pa.array([1_000_000_001, 2_000_000_000], pa.time64("ns")),
+        "seen": pa.array([[ns[0]], []], pa.list_(pa.timestamp("ns", "UTC"))),
+        "span": pa.array([{"took": 7}, None], pa.struct([("took", pa.duration("ns"))])),
+    }
+    if hasattr(pa, "opaque"):            # a canonical extension type, kept by Parquet (pyarrow >= 18)
+        columns["wrapped"] = pa.ExtensionArray.from_storage(pa.opaque(pa.timestamp("ns"), "t", "v"),
+                                                            pa.array([ns[1], ns[1] + 1_000], pa.timestamp("ns")))
+    for f, (name, col) in enumerate(columns.items()):
+        pq.write_table(pa.table({"id": [f"p{f}-0", f"p{f}-1"], "text": texts[2 * f:2 * f + 2], name: col,
                                  "day": [dt.date(2026, 12, 1), None]}), src / f"part-{f}.parquet")
     ref = run_pipeline([src], tmp_path / "ref", **{"executor.workers": 1})
-    assert ref.stats["inputs"]["shards"] == 2
-    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
-                        "--input", str(src), "--output", str(tmp_path / "cli"), "--workers", "2", "--quiet"],
-                       cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert file_bytes(tmp_path / "cli") == file_bytes(tmp_path / "ref")
-    meta = [json.loads(d["metadata"]) for d in read_docs(tmp_path / "ref")]
-    assert meta and all("ts" in m for m in meta)
+    assert ref.stats["inputs"]["shards"] == len(columns)
+    for workers in ("1", "2"):
+        r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
+                            "--input", str(src), "--output", str(tmp_path / f"cli{workers}"), "--workers", workers,
+                            "--quiet"], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert file_bytes(tmp_path / f"cli{workers}") == file_bytes(tmp_path / "ref"), workers
+    meta: dict = {}
+    for d in read_docs(tmp_path / "ref"):
+        for k, v in json.loads(d["metadata"]).items():
+            meta.setdefault(k, []).append(v)
+    assert set(columns) <= set(meta)
+    assert "2023-11-14 22:13:20.000000001" in meta["ts"]               # pandas' nanoseconds
 
 
 @pytest.mark.parametrize("chunk", [7, 100, 8 << 20])
