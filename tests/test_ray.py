@@ -1,7 +1,10 @@
 """The Ray executor writes the same bytes as the local one (a local 2-CPU Ray cluster)."""
+import json
+import os
+
 import pytest
 
-from conftest import file_bytes, run_pipeline
+from conftest import ROOT, file_bytes, run_pipeline
 from test_end_to_end import _shards_input
 
 ray = pytest.importorskip("ray", reason="the ray extra is installed by `make test`")
@@ -14,9 +17,24 @@ def ray_cluster():
     ray.shutdown()
 
 
+def _near_copies(src) -> None:
+    """Three near copies of the seed article's first long paragraphs (a word changed in each)."""
+    seed = (ROOT / "seeds" / os.listdir(ROOT / "seeds")[0]).read_text(encoding="utf-8")
+    paras = [p for p in seed.split("\n\n") if len(p) > 200][:6]
+
+    def edit(p, k):
+        w = p.split()
+        w[k] = "altered"
+        return " ".join(w)
+    with open(src / "near.jsonl", "w", encoding="utf-8") as fh:
+        for i in range(3):
+            fh.write(json.dumps({"id": f"near-{i}", "text": "\n\n".join(edit(p, 3 + i) for p in paras)}) + "\n")
+
+
 @pytest.mark.slow
-def test_ray_output_is_byte_identical_to_local(tmp_path, ray_cluster):
+def test_ray_output_is_byte_identical_to_local(tmp_path, ray_cluster, monkeypatch):
     src = _shards_input(tmp_path)
+    _near_copies(src)
     kw = {"input.shard_size_mb": 0.001}
     local = run_pipeline([src], tmp_path / "local", **kw, **{"executor.workers": 2})
     on_ray = run_pipeline([src], tmp_path / "ray", **kw, **{"executor.name": "ray"})
@@ -27,7 +45,18 @@ def test_ray_output_is_byte_identical_to_local(tmp_path, ray_cluster):
     ranges = run_pipeline([src], tmp_path / "ray-ranges", **kw, **{"executor.name": "ray", "executor.barrier": "ranges"})
     assert ranges.stats["timing"]["barrier"] == "ranges" and local.stats["timing"]["barrier"] == "memory"
     assert local.stats["ledger"]["by_reason"].get("duplicate_exact", {}).get("rows", 0) > 0
+    assert local.stats["ledger"]["by_reason"].get("duplicate_near", {}).get("rows", 0) > 0
     assert file_bytes(tmp_path / "ray-ranges") == file_bytes(tmp_path / "local")
+    # the barrier's band pass and its Jaccard of pairs as Ray tasks (as on a large input), by either barrier
+    from pipeline import dedup
+    monkeypatch.setattr(dedup, "PARALLEL_MIN_ITEMS", 1)
+    monkeypatch.setattr(dedup, "SIG_BUFFER", 0)
+    monkeypatch.setattr(dedup, "PAIRS_PER_TASK", 2)       # a dozen Jaccard tasks here
+    for barrier in ("memory", "ranges"):
+        spread = run_pipeline([src], tmp_path / f"ray-spread-{barrier}", **kw,
+                              **{"executor.name": "ray", "executor.barrier": barrier})
+        assert spread.stats["dedup"]["decisions"] == local.stats["dedup"]["decisions"] > 0
+        assert file_bytes(tmp_path / f"ray-spread-{barrier}") == file_bytes(tmp_path / "local"), barrier
 
 
 @pytest.mark.slow
