@@ -956,7 +956,7 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
         if parallel_map is not None and tmp and len(cand) >= PARALLEL_MIN_ITEMS:
             # One task per group of bands; the pairs come back and are merged in band order.
             os.makedirs(tmp, exist_ok=True)
-            path = os.path.join(tmp, f"{write.TMP_MARK}cand-{os.getpid()}.npz")
+            path = os.path.join(tmp, f"{write.TMP_MARK}{os.getpid()}-cand.npz")
             np.savez(path, cand_sorted=cand_sorted, to_rank=to_rank)
             groups = [list(range(b, bands, 4)) for b in range(min(4, bands))]
             bases = [s.base for s in c.segments]
@@ -1009,8 +1009,8 @@ def near_drops(c: _BandReader, e: np.ndarray, order_keys, threshold: float, para
 
 def warm_up() -> float:
     """What the barrier's first use of pyarrow costs in a fresh driver (pyarrow imports pandas
-    then, ~0.15 s), paid ahead; the runner calls it in a thread while the workers are busy.
-    Returns the CPU seconds of the calling thread."""
+    then, ~0.15 s, unless the command held it back: pipeline/nopandas.py), paid ahead; the runner
+    calls it in a thread while the workers are busy. Returns the CPU seconds of the calling thread."""
     t0 = time.thread_time()
     pa.array(np.zeros(1, np.int64))
     return time.thread_time() - t0

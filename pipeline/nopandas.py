@@ -9,9 +9,10 @@ worker started without one. The pipeline itself never uses pandas.
 its questions, but tries again whenever it needs pandas itself (``to_pandas``, which ``release``
 calls). Only its conversions to Python of nanosecond timestamps, durations and times of day
 differ without pandas: ``pandas.Timestamp`` and ``Timedelta`` (or a time through them) with it,
-``datetime`` values or an error without it. The Parquet reader calls ``release`` before it converts such a column, so
-the output never depends on this (a test holds a command's workers' output equal to a plain
-process's on such input).
+``datetime`` values or an error without it. The Parquet reader calls ``release`` before it
+converts such a column (``needs_pandas``), so the output never depends on this: tests hold the
+command's output equal to a plain process's on such input, and ``needs_pandas`` equal to what
+pyarrow converts differently.
 
 Only the command's own process (``cli.entry``, for ``run``) and the fork server (``pipeline.warm``)
 hold pandas back: a program that imports the pipeline as a library, or calls ``cli.main``, keeps
@@ -32,6 +33,7 @@ class _Refuse:
 
 
 def hold_back() -> None:
+    """Make pyarrow, in this process, take pandas for absent until it needs pandas itself."""
     if "pandas" in sys.modules:          # already paid for: nothing to save
         return
     import pyarrow as pa
