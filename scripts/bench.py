@@ -94,6 +94,17 @@ def run_ours(corpus: str, workers: int, out: str) -> dict:
             "task_rss_mb": stats["timing"].get("peak_rss_mb_per_task")}
 
 
+def _walls(r: dict) -> str:
+    """Where a run's wall time went: the two map phases, the dedup barrier between them, and the
+    rest of the command (start-up and imports before phase 1, planning, the reports, the manifest,
+    the work folder's removal and exit), the part that no worker count shortens."""
+    m = r["stats"]["timing"].get("phase_marks")
+    if not m:
+        return ""
+    p1, bar, p2 = m["phase1_end"] - m["phase1_start"], m["phase2_start"] - m["phase1_end"], m["phase2_end"] - m["phase2_start"]
+    return f"  wall: phase 1 {p1:.1f} s, barrier {bar:.2f} s, phase 2 {p2:.2f} s, the rest {r['wall'] - p1 - bar - p2:.2f} s"
+
+
 def _median_run(runs: list[dict]) -> dict:
     """The run with the median wall time, its CPU replaced by the median CPU of the runs."""
     by_wall = sorted(runs, key=lambda r: r["wall"])
@@ -178,6 +189,7 @@ def main() -> int:
               f"of a worker {r['task_rss_mb']:.0f} MB")
         shares = ", ".join(f"{k} {v / cpu:.0%}" for k, v in sorted(t["cpu_seconds"].items(), key=lambda x: -x[1]))
         print(f"  CPU share per stage: {shares}")
+        print(_walls(r))
     checks.append(("after the small runs", calibrate()))
     if args.scale > 1:
         big = build_corpus(args.docs * args.scale, os.path.join(args.dir, f"corpus-{args.docs * args.scale}"))
@@ -206,6 +218,7 @@ def main() -> int:
                   f"{big_mb / cpu:.2f} MB/s per core (whole command {big_mb / r['command_cpu']:.2f}), wall "
                   f"{r['wall']:.1f} s{small}{speedup}; peak RSS of the largest process {r['peak_rss_mb']:.0f} MB, "
                   f"of a worker {r['task_rss_mb']:.0f} MB")
+            print(_walls(r))
     peer_script = os.path.join(SHARED, "bench", "datatrove_run_baseline.py")
     if os.path.exists(args.peer) and os.path.exists(peer_script):
         sample, n, size = os.path.join(args.dir, f"peer-sample-{args.docs}-{args.peer_mb:g}mb.jsonl"), 0, 0
