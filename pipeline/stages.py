@@ -226,6 +226,16 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
               "rss_mb": _peak_rss_mb()}
     write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
     faults.point("finish-done")
+    if not cfg.output.keep_work:
+        # Only this task reads the shard's hand-off, and it is committed to the output now: removed
+        # here, on the workers, rather than with the work folder at the end (which took 2.2 s after
+        # the manifest on the 1 GB perf corpus). Its keys, signatures and bands stay: a rerun that
+        # adds --state to an interrupted run still reads them.
+        for suffix in (".docs.parquet", ".ledger.parquet", ".routed.parquet"):
+            try:
+                os.remove(base + suffix)
+            except FileNotFoundError:
+                pass
     return result
 
 

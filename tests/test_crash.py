@@ -88,6 +88,13 @@ def test_killed_twice_and_killed_worker(tmp_path):
     out, state = tmp_path / "o", tmp_path / "s"
     assert _run(src, out, state, ("stage1-done", 2)).returncode == -signal.SIGKILL
     assert _run(src, out, state, ("finish-done", 2)).returncode == -signal.SIGKILL
+    # the shard that finished first has given up its hand-off, not its keys; the one killed at the
+    # same point, before that, keeps both
+    stage1 = next((out / "_work").iterdir()) / "stage1"
+    done = sorted(p.name[:5] for p in (stage1.parent / "final").glob("*.done.json"))
+    assert len(done) == 2
+    assert [(stage1 / f"{d}.docs.parquet").exists() for d in done].count(False) == 1
+    assert all((stage1 / f"{d}.keys.parquet").exists() for d in done)
     assert _run(src, out, state).returncode == 0
     assert _snapshot(out, state) == _snapshot(ref_out, ref_state)
     # a worker of the process pool dies: the run stops with a clear message, the rerun completes
