@@ -191,7 +191,13 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
 
 
 def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
-    """Map phase 2: apply dedup decisions, write documents, ledger and the emitted keys."""
+    """Map phase 2: apply dedup decisions, write documents, ledger and the emitted keys. A shard
+    already committed returns its marker's result (a task run again, as Ray does when its worker
+    died before answering, no longer finds the hand-off this task removes)."""
+    done = os.path.join(work, "final", f"{spec.shard_id:05d}.done.json")
+    if os.path.exists(done):
+        with open(done, encoding="utf-8") as fh:
+            return json.load(fh)
     tune_allocator()
     with _no_cycle_collection():
         return _finish_shard(spec, cfg, work, out, run_id)

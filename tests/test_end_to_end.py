@@ -9,7 +9,7 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import DATA, ROOT, file_bytes, read_docs, read_ledger, run_pipeline
+from conftest import DATA, ROOT, file_bytes, make_config, read_docs, read_ledger, run_pipeline
 from pipeline import repair
 from pipeline.config import RepairConfig
 from pipeline.model import DOCS_SCHEMA, LEDGER_SCHEMA, REASONS
@@ -223,6 +223,29 @@ def test_a_big_file_is_cut_into_shards_of_equal_size(tmp_path):
     bytes_per = [(s.end if s.end >= 0 else size) - s.start for s in shards]
     assert len(shards) == -(-size // int(target * (1 << 20))) == 6
     assert max(bytes_per) - min(bytes_per) <= 2 * max(len(json.dumps(r)) + 1 for r in recs)
+
+
+def test_a_committed_shard_task_run_again_returns_its_result(tmp_path):
+    """Phase 2 removes a shard's hand-off once the shard is committed; the same task run again (as
+    Ray retries a task whose worker died before answering) returns the committed result and
+    leaves the output as it was."""
+    from pipeline import read, stages
+    src = _shards_input(tmp_path)
+    cfg = make_config([src], tmp_path / "out", **{"input.shard_size_mb": 0.001})
+    run = run_pipeline([src], tmp_path / "ref", **{"input.shard_size_mb": 0.001})
+    _files, shards = read.plan(list(cfg.input.paths), cfg.input)
+    work = tmp_path / "work"
+    for sub in ("stage1", "dedup", "final"):
+        (work / sub).mkdir(parents=True)
+    out = tmp_path / "out"
+    spec = shards[0]
+    stages.clean_shard(spec, cfg, str(work))
+    first = stages.finish_shard(spec, cfg, str(work), str(out), run.run_id)
+    assert not (work / "stage1" / "00000.docs.parquet").exists()          # the hand-off is gone
+    assert (work / "stage1" / "00000.keys.parquet").exists()
+    before = file_bytes(out)
+    assert before and stages.finish_shard(spec, cfg, str(work), str(out), run.run_id) == first
+    assert file_bytes(out) == before
 
 
 def test_rerun_is_idempotent_and_resumes(tmp_path):
