@@ -608,8 +608,9 @@ class _BandReader:
         path = os.path.join(tmp, f"{write.TMP_MARK}{os.getpid()}-pairs.npy")    # as the ranges barrier names its files
         np.save(path, np.stack([a[order], b[order]], axis=1))
         cuts = list(range(0, len(a), PAIRS_PER_TASK)) + [len(a)]
+        sizes, me = self.sizes.tolist(), process_token()
         try:
-            parts = parallel_map(jaccard_task, [(self.bases, self.sizes.tolist(), path, lo, hi, process_token())
+            parts = parallel_map(jaccard_task, [(self.bases, sizes, path, lo, hi, me)
                                                 for lo, hi in zip(cuts[:-1], cuts[1:])])
         finally:
             os.remove(path)

@@ -200,10 +200,10 @@ def finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str)
             return json.load(fh)
     tune_allocator()
     with _no_cycle_collection():
-        return _finish_shard(spec, cfg, work, out, run_id)
+        return _finish_shard(spec, cfg, work, out, run_id, done)
 
 
-def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str) -> dict:
+def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str, done: str) -> dict:
     clock = _Clock()
     base = os.path.join(work, "stage1", f"{spec.shard_id:05d}")
     handoff = write.Handoff.read(base)
@@ -230,7 +230,7 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
               "docs": handoff.docs.num_rows,
               "bytes": pc.sum(pc.binary_length(handoff.docs.column("text"))).as_py() or 0,
               "rss_mb": _peak_rss_mb()}
-    write.write_json(result, os.path.join(work, "final", f"{spec.shard_id:05d}.done.json"))
+    write.write_json(result, done)
     faults.point("finish-done")
     if not cfg.output.keep_work:
         # Only this task reads the shard's hand-off, and it is committed to the output now: removed
