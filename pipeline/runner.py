@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import dedup, dedup_ranges, faults, history, read, write
 from .config import Config
 from .executors import make_executor
-from .stages import clean_shard, emitted_keys, finish_shard, no_huge_pages, tune_allocator
+from .stages import clean_shard, finish_shard, no_huge_pages, tune_allocator
 
 PIPELINE_VERSION = "0.3.1"    # part of the run id: a new version never resumes an older run's work
 OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
@@ -90,8 +90,10 @@ def compute_run_id(cfg: Config, files: list[read.InputFile]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _prepare_output(out: str, run_id: str) -> bool:
-    """Clear another run's output; return True if this run is already complete."""
+def _prepare_output(out: str, run_id: str, state: str) -> bool:
+    """Clear another run's output; return True if this run is already complete: the same run id
+    and the same state folder (a complete output is not redone because later runs grew the index,
+    but it is when a state folder is added, changed or left out)."""
     extra = sorted(n for n in set(os.listdir(out)) - OUTPUT_ENTRIES if not n.startswith(write.TMP_MARK))
     if extra:
         raise RunError(f"output folder {out} holds files this pipeline did not write ({', '.join(extra[:3])}); "
@@ -103,7 +105,7 @@ def _prepare_output(out: str, run_id: str) -> bool:
                 m = json.load(fh)
         except (OSError, ValueError):
             m = {}
-        if m.get("run_id") == run_id and all(os.path.exists(os.path.join(out, f["path"])) for f in m.get("outputs", [])):
+        if m.get("run_id") == run_id and m.get("state") == (state or None) and all(os.path.exists(os.path.join(out, f["path"])) for f in m.get("outputs", [])):
             return True
         os.remove(manifest)
     work = os.path.join(out, "_work")
@@ -151,7 +153,7 @@ def run(cfg: Config, log=print, progress=None) -> RunResult:
 
 
 def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=None) -> RunResult:
-    if _prepare_output(out, run_id):
+    if _prepare_output(out, run_id, state):
         log(f"run {run_id}: output in {out} is already complete; nothing to do")
         if not cfg.output.keep_work:
             shutil.rmtree(os.path.join(out, "_work"), ignore_errors=True)
@@ -229,8 +231,38 @@ def _barrier_mode(items: int, mode: str, avail: int | None, log) -> str:
     return mode
 
 
+def _forget_barrier(shards, work: str, out: str, log) -> None:
+    """An earlier attempt's barrier deduped against another history index than the one there is
+    now (it ran without --state, with another state folder, or before another run appended to
+    it): its decisions, and what the shards it finished wrote with them, are not reused. Those
+    shards gave up their hand-off after writing, so phase 1 runs them again. The barrier's marker
+    goes last: a run killed in here does the same again."""
+    redo = 0
+    for s in shards:
+        final = os.path.join(work, "final", f"{s.shard_id:05d}.done.json")
+        if not os.path.exists(final):
+            continue
+        for rel in _read_json(final)["files"]:
+            if os.path.exists(os.path.join(out, rel)):
+                os.remove(os.path.join(out, rel))
+        stage1 = os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")
+        if os.path.exists(stage1):
+            os.remove(stage1)
+        os.remove(final)
+        redo += 1
+    os.remove(os.path.join(work, "dedup", "done.json"))
+    shutil.rmtree(os.path.join(work, "dedup"))
+    os.makedirs(os.path.join(work, "dedup"))
+    log(f"the earlier attempt's dedup barrier saw another history index: redoing it, and {redo} finished "
+        "shard(s)")
+
+
 def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress=None) -> RunResult:
     try:
+        seen = history.seen(state, run_id) if cfg.dedup.enabled else None
+        marker = os.path.join(work, "dedup", "done.json")
+        if cfg.dedup.enabled and os.path.exists(marker) and _read_json(marker).get("history") != seen:
+            _forget_barrier(shards, work, out, log)
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
         if todo:
@@ -243,7 +275,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         stage1 = [_read_json(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")) for s in shards]
         # Barrier -------------------------------------------------------------------
         dec_path = os.path.join(work, "dedup", "decisions.parquet")
-        if cfg.dedup.enabled and not os.path.exists(os.path.join(work, "dedup", "done.json")):
+        if cfg.dedup.enabled and not os.path.exists(marker):
             faults.point("barrier-start")
             tune_allocator()       # its arrays would otherwise be faulted in afresh at every pass
             t0 = time.process_time()
@@ -264,10 +296,10 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             faults.point("barrier-written")
             write.write_json({"cpu": time.process_time() - t0 + barrier_stats.get("worker_cpu", 0.0) + warm_cpu,
                               "decisions": n_decisions, "cluster_sizes": barrier_stats.get("cluster_sizes", {}),
-                              "history_rows": hist_rows, "mode": mode,
-                              "largest_range": barrier_stats.get("largest_range")}, os.path.join(work, "dedup", "done.json"))
+                              "history_rows": hist_rows, "history": seen, "mode": mode,
+                              "largest_range": barrier_stats.get("largest_range")}, marker)
             log(f"dedup: {n_decisions} duplicate(s) across {len(shards)} shard(s)")
-        barrier = _read_json(os.path.join(work, "dedup", "done.json")) if cfg.dedup.enabled else {"cpu": 0.0}
+        barrier = _read_json(marker) if cfg.dedup.enabled else {"cpu": 0.0}
         # Phase 2 -------------------------------------------------------------------
         marks["phase2_start"] = time.time() - wall0
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))]
@@ -277,11 +309,8 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     finally:
         ex.close()
     if state and cfg.dedup.enabled:
+        # every shard's phase 2 wrote them: a barrier made without --state is not reused with it
         bases = [os.path.join(work, "stage1", f"{s.shard_id:05d}") for s in shards]
-        for s, base in zip(shards, bases):     # shards finished by an earlier attempt without --state
-            if os.path.exists(base + ".keys.parquet") and not os.path.exists(base + ".emitted.keys.parquet"):
-                dec = write.read_decisions(dec_path, s.shard_id) if os.path.exists(dec_path) else None
-                emitted_keys(base, dec)
         history.append(state, cfg.dedup, run_id, [b + ".emitted" for b in bases])
     # Stats, report, manifest ---------------------------------------------------------
     counts: Counter = Counter()

@@ -2,6 +2,7 @@
 uninterrupted run; no half-written file is ever visible under its final name."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,13 +89,14 @@ def test_killed_twice_and_killed_worker(tmp_path):
     out, state = tmp_path / "o", tmp_path / "s"
     assert _run(src, out, state, ("stage1-done", 2)).returncode == -signal.SIGKILL
     assert _run(src, out, state, ("finish-done", 2)).returncode == -signal.SIGKILL
-    # the shard that finished first has given up its hand-off, not its keys; the one killed at the
-    # same point, before that, keeps both
+    # the shard that finished first has given up its hand-off and keys, not its emitted keys; the
+    # one killed at the same point, before that, keeps them all
     stage1 = next((out / "_work").iterdir()) / "stage1"
     done = sorted(p.name[:5] for p in (stage1.parent / "final").glob("*.done.json"))
     assert len(done) == 2
-    assert [(stage1 / f"{d}.docs.parquet").exists() for d in done].count(False) == 1
-    assert all((stage1 / f"{d}.keys.parquet").exists() for d in done)
+    for suffix in (".docs.parquet", ".ledger.parquet", ".keys.parquet", ".sig.npy", ".bands.npy"):
+        assert [(stage1 / f"{d}{suffix}").exists() for d in done].count(False) == 1, suffix
+    assert all((stage1 / f"{d}.emitted.keys.parquet").exists() for d in done)
     assert _run(src, out, state).returncode == 0
     assert _snapshot(out, state) == _snapshot(ref_out, ref_state)
     # a worker of the process pool dies: the run stops with a clear message, the rerun completes
@@ -119,3 +121,37 @@ def test_resumed_with_a_state_folder_added(tmp_path):
     assert _run(src, out, None, ("finish-done", 2)).returncode == -signal.SIGKILL
     assert _run(src, out, state).returncode == 0
     assert _snapshot(out, state) == _snapshot(ref_out, ref_state)
+
+
+@pytest.mark.slow
+def test_rerun_with_a_state_folder_of_earlier_nights(tmp_path):
+    """A rerun that adds --state, to an interrupted or to a complete run made without it, dedups
+    against the earlier nights in that state folder: the barrier made without them is not reused,
+    and neither are the documents a finished shard wrote with it."""
+    src = _shards_input(tmp_path)                 # night 2: all of it, night 1's documents too
+    night1 = tmp_path / "night1"
+    night1.mkdir()
+    (night1 / "a.jsonl").write_bytes((src / "a.jsonl").read_bytes())
+    s1 = tmp_path / "s1"
+    assert _run(night1, tmp_path / "o-night1", s1).returncode == 0
+    ref_state = tmp_path / "ref-state"
+    for copy in (ref_state, tmp_path / "s2"):
+        shutil.copytree(s1, copy)
+    ref_out = tmp_path / "ref"
+    assert _run(src, ref_out, ref_state).returncode == 0
+    kept_in = [json.loads(d)["kept_in"] for d in pq.read_table(ref_out / "ledger").column("detail").to_pylist()
+               if d and "kept_in" in d]
+    assert any(k.startswith("run ") for k in kept_in)        # night 1 made some of night 2's drops
+    reference = _snapshot(ref_out, ref_state)
+    # interrupted without --state after two shards were written, resumed with it
+    out = tmp_path / "o"
+    assert _run(src, out, None, ("finish-done", 2)).returncode == -signal.SIGKILL
+    r = _run(src, out, s1)
+    assert r.returncode == 0, r.stderr
+    assert _snapshot(out, s1) == reference
+    # complete without --state, run again with it: not "already complete"
+    out2 = tmp_path / "o2"
+    assert _run(src, out2, None).returncode == 0
+    assert _snapshot(out2, tmp_path / "s2") != reference
+    assert _run(src, out2, tmp_path / "s2").returncode == 0
+    assert _snapshot(out2, tmp_path / "s2") == reference

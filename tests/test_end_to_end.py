@@ -226,9 +226,9 @@ def test_a_big_file_is_cut_into_shards_of_equal_size(tmp_path):
 
 
 def test_a_committed_shard_task_run_again_returns_its_result(tmp_path):
-    """Phase 2 removes a shard's hand-off once the shard is committed; the same task run again (as
-    Ray retries a task whose worker died before answering) returns the committed result and
-    leaves the output as it was."""
+    """Phase 2 removes a shard's hand-off and keys once the shard is committed; the same task run
+    again (as Ray retries a task whose worker died before answering) returns the committed result
+    and leaves the output as it was."""
     from pipeline import read, stages
     src = _shards_input(tmp_path)
     cfg = make_config([src], tmp_path / "out", **{"input.shard_size_mb": 0.001})
@@ -242,7 +242,7 @@ def test_a_committed_shard_task_run_again_returns_its_result(tmp_path):
     stages.clean_shard(spec, cfg, str(work))
     first = stages.finish_shard(spec, cfg, str(work), str(out), run.run_id)
     assert not (work / "stage1" / "00000.docs.parquet").exists()          # the hand-off is gone
-    assert (work / "stage1" / "00000.keys.parquet").exists()
+    assert not (work / "stage1" / "00000.keys.parquet").exists()          # and so are its keys
     before = file_bytes(out)
     assert before and stages.finish_shard(spec, cfg, str(work), str(out), run.run_id) == first
     assert file_bytes(out) == before
