@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
 
-import pyarrow.parquet as pq
 import xxhash
 from concurrent.futures.process import BrokenProcessPool
 
@@ -125,10 +124,38 @@ def _prepare_output(out: str, run_id: str, state: str) -> bool:
     return False
 
 
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _check_apart(out: str, state: str, paths, files=()) -> None:
+    """The output folder, the state folder and the input must not hold one another: a run clears
+    its output folder of another run's files (an input there was deleted before it was read),
+    and a folder given as input is read whole (a later run would read this run's output, or the
+    history index's key files, as documents)."""
+    for arg in paths:
+        if os.path.isdir(arg):
+            for what, folder in (("output", out), ("state", state)):
+                if folder and _inside(folder, arg):
+                    raise RunError(f"the {what} folder {folder} is inside the input folder {arg}: a later run "
+                                   f"would read it as input; choose another {what} folder, outside the input")
+    for f in files:
+        for what, folder in (("output", out), ("state", state)):
+            if folder and _inside(f.path, folder):
+                raise RunError(f"input {f.path} is inside the {what} folder {folder}, which the run writes "
+                               f"(and clears of other runs' files); move the input or choose another {what} folder")
+    if state and (_inside(state, out) or _inside(out, state)):
+        raise RunError(f"the state folder {state} and the output folder {out} must be apart (neither inside "
+                       "the other): a run clears its output folder of files it did not write")
+
+
 # ---------------------------------------------------------------------------------- run
 def run(cfg: Config, log=print, progress=None) -> RunResult:
     wall0 = time.time()
     out = os.path.abspath(cfg.output.path)
+    state = os.path.abspath(cfg.output.state) if cfg.output.state else ""
+    _check_apart(out, state, cfg.input.paths)        # before the output folder is made
     try:
         os.makedirs(out, exist_ok=True)
         probe = os.path.join(out, f"{write.TMP_MARK}probe")
@@ -138,8 +165,8 @@ def run(cfg: Config, log=print, progress=None) -> RunResult:
     except OSError as e:
         raise RunError(f"output folder {out} is not writable: {e.strerror}") from None
     files, shards = read.plan(list(cfg.input.paths), cfg.input)
+    _check_apart(out, state, (), files)
     run_id = compute_run_id(cfg, files)
-    state = os.path.abspath(cfg.output.state) if cfg.output.state else ""
     if state:
         try:
             os.makedirs(state, exist_ok=True)
@@ -280,7 +307,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             tune_allocator()       # its arrays would otherwise be faulted in afresh at every pass
             t0 = time.process_time()
             segs = history.segments(state, cfg.dedup, run_id) if state else []
-            hist_rows = sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segs)
+            hist_rows = sum(rows for _name, _run, rows in seen or ())     # as index.json records them
             current = [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
                        for s in shards]
             avail = dedup.available_memory()

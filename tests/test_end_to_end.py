@@ -275,7 +275,9 @@ def test_second_night_drops_what_first_night_emitted(tmp_path):
     night1.write_text("".join(lines[:3]), encoding="utf-8")           # en-1, en-2, de-1
     night2.write_text("".join(lines[3:10]), encoding="utf-8")         # ... en-1-copy, en-3
     run_pipeline([night1], tmp_path / "o1", **{"output.state": str(state)})
+    seg1 = next((state / "index").glob("run-*.keys.parquet"))
     r2 = run_pipeline([night2], tmp_path / "o2", **{"output.state": str(state)})
+    assert r2.stats["dedup"]["history_rows"] == pq.ParquetFile(seg1).metadata.num_rows > 0
     led = read_ledger(tmp_path / "o2")
     dup = {r["doc_id"]: json.loads(r["detail"]) for r in led if r["reason"].startswith("duplicate")}
     assert dup["en-1-copy"]["kept_doc_id"] == "en-1" and dup["en-1-copy"]["kept_in"].startswith("run ")
@@ -328,6 +330,32 @@ def test_output_folder_with_foreign_files_is_refused(tmp_path):
     from pipeline.runner import RunError
     with pytest.raises(RunError, match="precious.txt"):
         run_pipeline([CORPUS], out)
+
+
+def test_input_output_and_state_folders_must_be_apart(tmp_path):
+    """A run refuses, before writing anything, an input inside its output folder (a run clears that
+    folder of other runs' files: the input was deleted, and the run ended with exit 0 and no
+    document), an output or state folder inside a folder given as input (the next run would read
+    it as documents), and a state folder inside the output folder or around it."""
+    from pipeline.runner import RunError
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(CORPUS, src / "c.jsonl")
+    first = run_pipeline([src], tmp_path / "o")
+    docs = next((tmp_path / "o" / "docs").rglob("*.parquet"))
+    cases = [([docs], tmp_path / "o", None, "inside the output folder"),
+             ([src], src / "out", None, "output folder .* is inside the input folder"),
+             ([src], tmp_path / "o2", src / "state", "state folder .* is inside the input folder"),
+             ([src], tmp_path / "o", tmp_path / "o" / "state", "must be apart"),
+             ([src], tmp_path / "o" / "out", tmp_path / "o", "must be apart")]
+    for inputs, out, state, message in cases:
+        kw = {"output.state": str(state)} if state else {}
+        with pytest.raises(RunError, match=message):
+            run_pipeline(inputs, out, **kw)
+        assert not (src / "out").exists() and not (tmp_path / "o2").exists() and not (src / "state").exists()
+        assert docs.exists() and not (tmp_path / "o" / "state").exists()
+    again = run_pipeline([src], tmp_path / "o")
+    assert again.skipped and again.run_id == first.run_id
 
 
 def test_history_compaction_keeps_answers_and_rerun_idempotency(tmp_path):
