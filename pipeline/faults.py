@@ -19,6 +19,7 @@ POINTS = (
     "stage1-done",             # a shard's phase 1 is committed
     "barrier-start",           # every shard is through phase 1
     "barrier-written",         # decisions written, barrier marker not
+    "barrier-forgetting",      # a resume that redoes the barrier removed a finished shard's marker
     "finish-docs-written",     # a shard's document files are written, ledger not
     "finish-done",             # a shard's phase 2 is committed
     "history-segment-written",  # this run's history segment is written, index.json not

@@ -89,10 +89,15 @@ def compute_run_id(cfg: Config, files: list[read.InputFile]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _prepare_output(out: str, run_id: str, state: str) -> bool:
+def _same_folder(a: str | None, b: str | None) -> bool:
+    return (not a and not b) or bool(a and b and os.path.realpath(a) == os.path.realpath(b))
+
+
+def _prepare_output(out: str, run_id: str, state: str | None) -> bool:
     """Clear another run's output; return True if this run is already complete: the same run id
-    and the same state folder (a complete output is not redone because later runs grew the index,
-    but it is when a state folder is added, changed or left out)."""
+    and the same state folder (``state``; None: not used, without dedup). A complete output is not
+    redone because later runs grew the index, but it is when a state folder is added, changed or
+    left out: from scratch, as the work folder of a complete run may be half removed."""
     extra = sorted(n for n in set(os.listdir(out)) - OUTPUT_ENTRIES if not n.startswith(write.TMP_MARK))
     if extra:
         raise RunError(f"output folder {out} holds files this pipeline did not write ({', '.join(extra[:3])}); "
@@ -104,8 +109,10 @@ def _prepare_output(out: str, run_id: str, state: str) -> bool:
                 m = json.load(fh)
         except (OSError, ValueError):
             m = {}
-        if m.get("run_id") == run_id and m.get("state") == (state or None) and all(os.path.exists(os.path.join(out, f["path"])) for f in m.get("outputs", [])):
+        if (m.get("run_id") == run_id and (state is None or _same_folder(m.get("state"), state))
+                and all(os.path.exists(os.path.join(out, f["path"])) for f in m.get("outputs", []))):
             return True
+        shutil.rmtree(os.path.join(out, "_work", run_id), ignore_errors=True)
         os.remove(manifest)
     work = os.path.join(out, "_work")
     if os.path.isdir(work):
@@ -130,10 +137,12 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _check_apart(out: str, state: str, paths, files=()) -> None:
-    """The output folder, the state folder and the input must not hold one another: a run clears
-    its output folder of another run's files (an input there was deleted before it was read),
-    and a folder given as input is read whole (a later run would read this run's output, or the
-    history index's key files, as documents)."""
+    """No input inside the output or state folder, neither of them inside a folder given as input,
+    and no state folder inside the output folder: a run clears its output folder of another run's
+    files (an input there was deleted before it was read), and a folder given as input is read
+    whole (a later run would read this run's output, or the history index's key files, as
+    documents). An output folder inside the state folder is fine (the index is in its own
+    ``index/``)."""
     for arg in paths:
         if os.path.isdir(arg):
             for what, folder in (("output", out), ("state", state)):
@@ -145,9 +154,9 @@ def _check_apart(out: str, state: str, paths, files=()) -> None:
             if folder and _inside(f.path, folder):
                 raise RunError(f"input {f.path} is inside the {what} folder {folder}, which the run writes "
                                f"(and clears of other runs' files); move the input or choose another {what} folder")
-    if state and (_inside(state, out) or _inside(out, state)):
-        raise RunError(f"the state folder {state} and the output folder {out} must be apart (neither inside "
-                       "the other): a run clears its output folder of files it did not write")
+    if state and _inside(state, out):
+        raise RunError(f"the state folder {state} is the output folder {out} or inside it: a run clears its "
+                       "output folder of files it did not write; choose a state folder outside it")
 
 
 # ---------------------------------------------------------------------------------- run
@@ -180,7 +189,7 @@ def run(cfg: Config, log=print, progress=None) -> RunResult:
 
 
 def _run_locked(cfg, files, shards, run_id, out, state, log, wall0, progress=None) -> RunResult:
-    if _prepare_output(out, run_id, state):
+    if _prepare_output(out, run_id, state if cfg.dedup.enabled else None):
         log(f"run {run_id}: output in {out} is already complete; nothing to do")
         if not cfg.output.keep_work:
             shutil.rmtree(os.path.join(out, "_work"), ignore_errors=True)
@@ -258,38 +267,55 @@ def _barrier_mode(items: int, mode: str, avail: int | None, log) -> str:
     return mode
 
 
-def _forget_barrier(shards, work: str, out: str, log) -> None:
+def _forget_barrier(shards, work: str, log) -> None:
     """An earlier attempt's barrier deduped against another history index than the one there is
-    now (it ran without --state, with another state folder, or before another run appended to
-    it): its decisions, and what the shards it finished wrote with them, are not reused. Those
-    shards gave up their hand-off after writing, so phase 1 runs them again. The barrier's marker
-    goes last: a run killed in here does the same again."""
+    now (it ran without --state, with another state folder, or another run appended to it or
+    compacted it since): its decisions, and what the shards it finished wrote with them, are not
+    reused. The finished shards' markers go first, the barrier's last: a run killed in here does
+    the same again. (Their document files are replaced or removed by phase 2, ``_finish_shard``;
+    where their hand-off is gone, phase 1 runs again: ``_phase1_done``.)"""
     redo = 0
     for s in shards:
         final = os.path.join(work, "final", f"{s.shard_id:05d}.done.json")
-        if not os.path.exists(final):
-            continue
-        for rel in _read_json(final)["files"]:
-            if os.path.exists(os.path.join(out, rel)):
-                os.remove(os.path.join(out, rel))
-        stage1 = os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json")
-        if os.path.exists(stage1):
-            os.remove(stage1)
-        os.remove(final)
-        redo += 1
+        if os.path.exists(final):
+            os.remove(final)
+            redo += 1
+            faults.point("barrier-forgetting")
     os.remove(os.path.join(work, "dedup", "done.json"))
     shutil.rmtree(os.path.join(work, "dedup"))
     os.makedirs(os.path.join(work, "dedup"))
-    log(f"the earlier attempt's dedup barrier saw another history index: redoing it, and {redo} finished "
+    log(f"the earlier attempt's dedup barrier read another history index: redoing it, and phase 2 of {redo} "
         "shard(s)")
+
+
+def _phase1_done(work: str, s, barrier_done: bool, dedup_on: bool) -> bool:
+    """Is the shard's phase 1 committed and still usable? Phase 2 removes a shard's hand-off and
+    keys once the shard is committed, so a shard whose phase 2 must be done (again) needs them
+    back; a work folder left half removed (a run killed while removing it) has markers without
+    their files."""
+    base = os.path.join(work, "stage1", f"{s.shard_id:05d}")
+    if not os.path.exists(base + ".done.json"):
+        return False
+    if barrier_done and os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")):
+        return True
+    return os.path.exists(base + ".docs.parquet") and (not dedup_on or os.path.exists(base + ".keys.parquet"))
 
 
 def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress=None) -> RunResult:
     try:
+        # the index this run's barrier reads (its dedup settings checked before anything is redone)
+        segs = history.segments(state, cfg.dedup, run_id) if state and cfg.dedup.enabled else []
         seen = history.seen(state, run_id) if cfg.dedup.enabled else None
         marker = os.path.join(work, "dedup", "done.json")
         if cfg.dedup.enabled and os.path.exists(marker) and _read_json(marker).get("history") != seen:
-            _forget_barrier(shards, work, out, log)
+            _forget_barrier(shards, work, log)
+        barrier_done = not cfg.dedup.enabled or os.path.exists(marker)
+        for s in shards:
+            if not _phase1_done(work, s, barrier_done, cfg.dedup.enabled):
+                for sub in ("final", "stage1"):        # phase 2 after phase 1, whatever was there
+                    path = os.path.join(work, sub, f"{s.shard_id:05d}.done.json")
+                    if os.path.exists(path):
+                        os.remove(path)
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
         if todo:
@@ -306,7 +332,6 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             faults.point("barrier-start")
             tune_allocator()       # its arrays would otherwise be faulted in afresh at every pass
             t0 = time.process_time()
-            segs = history.segments(state, cfg.dedup, run_id) if state else []
             hist_rows = sum(rows for _name, _run, rows in seen or ())     # as index.json records them
             current = [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}"), shard=s.shard_id)
                        for s in shards]

@@ -219,6 +219,13 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
         path = os.path.join(out, "docs", f"lang={lang}", name)
         write.write_table(tables[lang], path, cfg.output.compression)
         files.append(os.path.relpath(path, out))
+    # This shard's files in the other languages' folders: an attempt whose barrier was redone
+    # (runner._forget_barrier) or that was killed here may have written some.
+    docs_dir = os.path.join(out, "docs")
+    for folder in sorted(os.listdir(docs_dir)) if os.path.isdir(docs_dir) else ():
+        old = os.path.join(docs_dir, folder, name)
+        if folder[5:] not in tables and folder.startswith("lang=") and os.path.exists(old):
+            os.remove(old)
     faults.point("finish-docs-written")
     path = os.path.join(out, "ledger", name)
     write.write_table(ledger, path, cfg.output.compression)

@@ -60,7 +60,8 @@ def _no_half_files(out, state):
 
 
 def test_points_are_all_exercised():
-    assert {p for p, _ in KILLS} == set(POINTS) and len(KILLS) >= 20
+    # barrier-forgetting: a resume with another history index (test_rerun_with_a_state_folder_...)
+    assert {p for p, _ in KILLS} | {"barrier-forgetting"} == set(POINTS) and len(KILLS) >= 20
 
 
 @pytest.mark.slow
@@ -127,31 +128,86 @@ def test_resumed_with_a_state_folder_added(tmp_path):
 def test_rerun_with_a_state_folder_of_earlier_nights(tmp_path):
     """A rerun that adds --state, to an interrupted or to a complete run made without it, dedups
     against the earlier nights in that state folder: the barrier made without them is not reused,
-    and neither are the documents a finished shard wrote with it."""
+    nor what the shards it finished wrote with it, however the earlier attempt ended."""
     src = _shards_input(tmp_path)                 # night 2: all of it, night 1's documents too
     night1 = tmp_path / "night1"
     night1.mkdir()
     (night1 / "a.jsonl").write_bytes((src / "a.jsonl").read_bytes())
     s1 = tmp_path / "s1"
     assert _run(night1, tmp_path / "o-night1", s1).returncode == 0
-    ref_state = tmp_path / "ref-state"
-    for copy in (ref_state, tmp_path / "s2"):
-        shutil.copytree(s1, copy)
-    ref_out = tmp_path / "ref"
+
+    def fresh_state(name):
+        shutil.copytree(s1, tmp_path / name)
+        return tmp_path / name
+
+    ref_out, ref_state = tmp_path / "ref", fresh_state("ref-state")
     assert _run(src, ref_out, ref_state).returncode == 0
     kept_in = [json.loads(d)["kept_in"] for d in pq.read_table(ref_out / "ledger").column("detail").to_pylist()
                if d and "kept_in" in d]
     assert any(k.startswith("run ") for k in kept_in)        # night 1 made some of night 2's drops
     reference = _snapshot(ref_out, ref_state)
-    # interrupted without --state after two shards were written, resumed with it
-    out = tmp_path / "o"
+    # interrupted without --state: after two shards were committed, or halfway through a shard's
+    # documents (shard 0 is night 1's documents again: with the state it writes none), then
+    # resumed with it; or the resume killed while it forgets the earlier barrier, and resumed again
+    for i, kills in enumerate([[("finish-done", 2)], [("finish-docs-written", 1)],
+                               [("finish-done", 2), ("barrier-forgetting", 1)]]):
+        out, state = tmp_path / f"o{i}", fresh_state(f"s-{i}")
+        assert _run(src, out, None, kills[0]).returncode == -signal.SIGKILL
+        for kill in kills[1:]:
+            assert _run(src, out, state, kill).returncode == -signal.SIGKILL
+        r = _run(src, out, state)
+        assert r.returncode == 0, r.stderr
+        assert _snapshot(out, state) == reference, kills
+    # complete without --state, run again with it: not "already complete"; also when the first
+    # run was killed while removing its work folder (here: its markers of phase 2 and the barrier
+    # gone, those of phase 1 left without their files)
+    for i, kill in enumerate([None, ("before-cleanup", 1)]):
+        out, state = tmp_path / f"c{i}", fresh_state(f"sc-{i}")
+        assert _run(src, out, None, kill).returncode == (-signal.SIGKILL if kill else 0)
+        if kill:
+            work = next((out / "_work").iterdir())
+            shutil.rmtree(work / "final")
+            shutil.rmtree(work / "dedup")
+            for p in (work / "stage1").glob("*.parquet"):
+                p.unlink()
+        assert _snapshot(out, state) != reference
+        r = _run(src, out, state)
+        assert r.returncode == 0, r.stderr
+        assert _snapshot(out, state) == reference, kill
+    # a state folder made with other dedup settings is refused before the attempt's work is undone
+    out = tmp_path / "o-other"
     assert _run(src, out, None, ("finish-done", 2)).returncode == -signal.SIGKILL
-    r = _run(src, out, s1)
+    other = tmp_path / "s-other"
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"), "--input",
+                        str(night1), "--output", str(tmp_path / "o-other-night1"), "--state", str(other),
+                        "--set", "dedup.num_perm=64", "--quiet"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert _snapshot(out, s1) == reference
-    # complete without --state, run again with it: not "already complete"
-    out2 = tmp_path / "o2"
-    assert _run(src, out2, None).returncode == 0
-    assert _snapshot(out2, tmp_path / "s2") != reference
-    assert _run(src, out2, tmp_path / "s2").returncode == 0
-    assert _snapshot(out2, tmp_path / "s2") == reference
+    r = _run(src, out, other)
+    assert r.returncode == 2 and "num_perm" in r.stderr
+    assert len(list(next((out / "_work").iterdir()).glob("final/*.done.json"))) == 2
+
+
+@pytest.mark.slow
+def test_resumed_after_another_run_appended(tmp_path):
+    """A run interrupted with --state, resumed after another run appended to the index, dedups
+    against that run too: the same bytes as a run that started after it."""
+    src = _shards_input(tmp_path)
+    night1, other = tmp_path / "night1", tmp_path / "other"
+    night1.mkdir()
+    other.mkdir()
+    (night1 / "a.jsonl").write_bytes((src / "a.jsonl").read_bytes())
+    shutil.copy(src / "seed.txt", other / "seed.txt")         # night 2 holds it too
+    state, ref_state = tmp_path / "s", tmp_path / "ref-state"
+    assert _run(night1, tmp_path / "o-night1", state).returncode == 0
+    shutil.copytree(state, ref_state)
+    out = tmp_path / "o"
+    assert _run(src, out, state, ("finish-done", 2)).returncode == -signal.SIGKILL
+    for st in (state, ref_state):
+        assert _run(other, tmp_path / f"o-other-{st.name}", st).returncode == 0
+    r = _run(src, out, state)
+    assert r.returncode == 0, r.stderr
+    ref_out = tmp_path / "ref"
+    assert _run(src, ref_out, ref_state).returncode == 0
+    assert _snapshot(out, state) == _snapshot(ref_out, ref_state)
+    led = pq.read_table(ref_out / "ledger").to_pylist()
+    assert any(r["doc_id"].startswith("seed") and r["reason"] == "duplicate_document" for r in led)

@@ -336,18 +336,20 @@ def test_input_output_and_state_folders_must_be_apart(tmp_path):
     """A run refuses, before writing anything, an input inside its output folder (a run clears that
     folder of other runs' files: the input was deleted, and the run ended with exit 0 and no
     document), an output or state folder inside a folder given as input (the next run would read
-    it as documents), and a state folder inside the output folder or around it."""
+    it as documents; also through a symbolic link), and a state folder inside the output folder."""
     from pipeline.runner import RunError
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(CORPUS, src / "c.jsonl")
     first = run_pipeline([src], tmp_path / "o")
     docs = next((tmp_path / "o" / "docs").rglob("*.parquet"))
+    (tmp_path / "link").symlink_to(src)
     cases = [([docs], tmp_path / "o", None, "inside the output folder"),
              ([src], src / "out", None, "output folder .* is inside the input folder"),
+             ([src], tmp_path / "link" / "out", None, "output folder .* is inside the input folder"),
              ([src], tmp_path / "o2", src / "state", "state folder .* is inside the input folder"),
-             ([src], tmp_path / "o", tmp_path / "o" / "state", "must be apart"),
-             ([src], tmp_path / "o" / "out", tmp_path / "o", "must be apart")]
+             ([src], tmp_path / "o", tmp_path / "o" / "state", "state folder .* inside it"),
+             ([src], tmp_path / "o", tmp_path / "o", "state folder .* is the output folder")]
     for inputs, out, state, message in cases:
         kw = {"output.state": str(state)} if state else {}
         with pytest.raises(RunError, match=message):
@@ -356,6 +358,9 @@ def test_input_output_and_state_folders_must_be_apart(tmp_path):
         assert docs.exists() and not (tmp_path / "o" / "state").exists()
     again = run_pipeline([src], tmp_path / "o")
     assert again.skipped and again.run_id == first.run_id
+    # an output folder inside the state folder is fine: the index keeps to its own folder
+    run_pipeline([src], tmp_path / "st" / "out", **{"output.state": str(tmp_path / "st")})
+    assert (tmp_path / "st" / "index" / "index.json").exists()
 
 
 def test_history_compaction_keeps_answers_and_rerun_idempotency(tmp_path):
@@ -380,6 +385,7 @@ def test_history_compaction_keeps_answers_and_rerun_idempotency(tmp_path):
     shutil.rmtree(tmp_path / "o2")
     again = run_pipeline([nights[2]], tmp_path / "o2", **{"output.state": str(state)})
     assert again.run_id == runs[2].run_id
+    assert again.stats["dedup"]["history_rows"] == after["segments"][0]["rows"] > 0
     strip = lambda rows: sorted((r["doc_id"], r["reason"], r["text"]) for r in rows)
     assert strip(read_ledger(tmp_path / "o2")) == strip(led_before)
 
