@@ -243,7 +243,7 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
         # Only this task reads the shard's hand-off, keys, signatures and bands now (the barrier is
         # done), and the shard is committed to the output: removed here, on the workers, rather
         # than with the work folder at the end (which took 2.2 s after the manifest on the 1 GB
-        # perf corpus). A rerun that needs them again runs phase 1 again (runner._forget_barrier).
+        # perf corpus). A rerun that needs them again runs phase 1 again (runner._phase1_done).
         # The emitted keys stay, for the history index.
         for suffix in (".docs.parquet", ".ledger.parquet", ".routed.parquet", ".keys.parquet", ".sig.npy",
                        ".bands.npy"):
