@@ -604,20 +604,28 @@ class _BandReader:
         if len(a) <= PAIRS_PER_TASK:
             return self.jaccard(a, b)
         order = np.argsort(a, kind="stable")
-        os.makedirs(tmp, exist_ok=True)
-        path = os.path.join(tmp, f"{write.TMP_MARK}{os.getpid()}-pairs.npy")    # as the ranges barrier names its files
-        np.save(path, np.stack([a[order], b[order]], axis=1))
         cuts = list(range(0, len(a), PAIRS_PER_TASK)) + [len(a)]
+        parts = self.on_workers(parallel_map, tmp, "pairs.npy",
+                                lambda path: np.save(path, np.stack([a[order], b[order]], axis=1)),
+                                jaccard_task, list(zip(cuts[:-1], cuts[1:])))
+        out = np.empty(len(a), dtype=np.float64)
+        out[order] = np.concatenate(parts)
+        return out
+
+    def on_workers(self, parallel_map, tmp: str, name: str, save, task, args: list[tuple]) -> list:
+        """``task(bases, sizes, path, *a, driver)`` for each ``a`` of ``args``, by ``parallel_map``,
+        with the file ``save(path)`` writes in ``tmp`` (named as the ranges barrier names its files,
+        removed afterwards). Returns the tasks' results; their CPU seconds go to ``worker_cpu``."""
+        os.makedirs(tmp, exist_ok=True)
+        path = os.path.join(tmp, f"{write.TMP_MARK}{os.getpid()}-{name}")
+        save(path)
         sizes, me = self.sizes.tolist(), process_token()
         try:
-            parts = parallel_map(jaccard_task, [(self.bases, sizes, path, lo, hi, me)
-                                                for lo, hi in zip(cuts[:-1], cuts[1:])])
+            parts = parallel_map(task, [(self.bases, sizes, path, *x, me) for x in args])
         finally:
             os.remove(path)
         self.worker_cpu += sum(cpu for _, cpu in parts)
-        out = np.empty(len(a), dtype=np.float64)
-        out[order] = np.concatenate([v for v, _ in parts])
-        return out
+        return [r for r, _ in parts]
 
     def doc_ids_array(self, idx: np.ndarray) -> pa.Array:
         """Document ids of the items ``idx`` (sorted, unique), in that order."""
@@ -956,18 +964,10 @@ def _cluster(c: _Corpus, ranked: np.ndarray, bands: int, threshold: float, paral
         to_rank = np.argsort(rank[cand_sorted], kind="stable")
         if parallel_map is not None and tmp and len(cand) >= PARALLEL_MIN_ITEMS:
             # One task per group of bands; the pairs come back and are merged in band order.
-            os.makedirs(tmp, exist_ok=True)
-            path = os.path.join(tmp, f"{write.TMP_MARK}{os.getpid()}-cand.npz")
-            np.savez(path, cand_sorted=cand_sorted, to_rank=to_rank)
-            groups = [list(range(b, bands, 4)) for b in range(min(4, bands))]
-            bases = [s.base for s in c.segments]
-            try:
-                parts = parallel_map(band_edges_task, [(bases, c.sizes.tolist(), path, g, process_token())
-                                                        for g in groups])
-            finally:
-                os.remove(path)
-            e = np.concatenate([p for p, _ in parts])
-            c.worker_cpu += sum(cpu for _, cpu in parts)
+            groups = [(list(range(b, bands, 4)),) for b in range(min(4, bands))]
+            e = np.concatenate(c.on_workers(parallel_map, tmp, "cand.npz",
+                                            lambda path: np.savez(path, cand_sorted=cand_sorted, to_rank=to_rank),
+                                            band_edges_task, groups))
         else:
             e = _band_edges(c, cand_sorted, to_rank, range(bands))
         mem, kee, j = near_drops(c, e, lambda nodes: (rank[nodes],), threshold, parallel_map, tmp)
