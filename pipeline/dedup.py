@@ -666,7 +666,7 @@ class _Corpus(_BandReader):
     signatures, bands and doc ids by segment."""
 
     def __init__(self, segments: list[Segment]):
-        self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
+        self.segments = require_keys(segments)
         check_history_first(self.segments)
         cols = ["kind", "file", "pos", "para", "length", "exact", "has_sig"]
         tabs = [write.read_table(s.base + ".keys.parquet", columns=cols) for s in self.segments]
@@ -692,6 +692,31 @@ class _Corpus(_BandReader):
     def col(self, name: str, idx: np.ndarray) -> np.ndarray:
         """Column ``name`` (file, pos, para, length, seg, hist) of the items ``idx``."""
         return getattr(self, name)[idx]
+
+
+KEY_FILES = (".keys.parquet", ".sig.npy", ".bands.npy")       # what ``Keys.write`` writes (keys last)
+
+
+class MissingKeys(Exception):
+    """A segment the barrier must read has lost a file: a history segment's (the state folder was
+    changed by hand, or damaged) or a shard's of this run (its work folder was). Deduplicating
+    without it would silently keep the copies it holds."""
+
+    def __init__(self, message: str, hist: bool):
+        super().__init__(message)
+        self.hist = hist
+
+
+def require_keys(segments: list[Segment]) -> list[Segment]:
+    """The segments, once each is known to have all its files (else ``MissingKeys``, naming it)."""
+    for s in segments:
+        for suffix in KEY_FILES:
+            path = s.base + suffix
+            if not os.path.exists(path):
+                what = (f"segment {os.path.basename(s.base)} of the history index (run {s.run})" if s.hist
+                        else f"shard {s.shard}'s dedup keys")
+                raise MissingKeys(f"{what}: {path} is missing", s.hist)
+    return segments
 
 
 def check_history_first(segments: list[Segment]) -> None:
@@ -817,11 +842,9 @@ BARRIER_BYTES_PER_ITEM = 360
 
 
 def barrier_items(segments: list[Segment]) -> int:
-    """How many documents and paragraphs the barrier reads from ``segments`` (the key files' footers;
-    a segment without one has none, as in ``_Corpus``)."""
+    """How many documents and paragraphs the barrier reads from ``segments`` (the key files' footers)."""
     import pyarrow.parquet as pq
-    return sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in segments
-               if os.path.exists(s.base + ".keys.parquet"))
+    return sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in require_keys(segments))
 
 
 _PROC, _CGROUP_ROOT = "/proc", "/sys/fs/cgroup"       # (tests point these elsewhere)

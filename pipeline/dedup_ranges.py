@@ -380,7 +380,7 @@ class _Lazy(dedup._BandReader):
     groups that hold them), never a column of the whole corpus."""
 
     def __init__(self, segments: list[dedup.Segment]):
-        self.segments = [s for s in segments if os.path.exists(s.base + ".keys.parquet")]
+        self.segments = dedup.require_keys(segments)
         dedup.check_history_first(self.segments)
         self._starts = []          # first row of each row group, per segment (no file stays open)
         for s in self.segments:

@@ -298,13 +298,15 @@ def _phase1_done(work: str, s, barrier_done: bool, dedup_on: bool) -> bool:
         return False
     if barrier_done and os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")):
         return True
-    return os.path.exists(base + ".docs.parquet") and (not dedup_on or os.path.exists(base + ".keys.parquet"))
+    return os.path.exists(base + ".docs.parquet") and (not dedup_on or all(
+        os.path.exists(base + suffix) for suffix in dedup.KEY_FILES))
 
 
 def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress=None) -> RunResult:
     try:
         # the index this run's barrier reads (its dedup settings checked before anything is redone)
         segs = history.segments(state, cfg.dedup, run_id) if state and cfg.dedup.enabled else []
+        dedup.require_keys(segs)        # before any work: the barrier would fail on it at the end
         seen = history.seen(state, run_id) if cfg.dedup.enabled else None
         marker = os.path.join(work, "dedup", "done.json")
         if cfg.dedup.enabled and os.path.exists(marker) and _read_json(marker).get("history") != seen:
@@ -358,6 +360,12 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         _map(ex, finish_shard, [(s, cfg, work, out, run_id) for s in todo], progress, "write")
         marks["phase2_end"] = time.time() - wall0
         final = [_read_json(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")) for s in shards]
+    except dedup.MissingKeys as e:
+        if e.hist:
+            raise RunError(f"state {state}: {e}; restore it, or give another --state (this run would then not be "
+                           "deduplicated against the earlier runs that index holds)") from None
+        raise RunError(f"{e} (the work folder changed during the run); run the same command again: that shard's "
+                       "phase 1 runs again") from None
     finally:
         ex.close()
     if state and cfg.dedup.enabled:

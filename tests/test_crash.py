@@ -188,6 +188,41 @@ def test_rerun_with_a_state_folder_of_earlier_nights(tmp_path):
 
 
 @pytest.mark.slow
+def test_lost_key_files(tmp_path):
+    """A key file the barrier needs is never skipped: a history segment's is reported before any
+    work (without it the earlier night's copies were silently kept), and a shard's lost while the
+    run was stopped makes that shard's phase 1 run again."""
+    src = _shards_input(tmp_path)
+    night1 = tmp_path / "night1"
+    night1.mkdir()
+    (night1 / "a.jsonl").write_bytes((src / "a.jsonl").read_bytes())
+    s1 = tmp_path / "s1"
+    assert _run(night1, tmp_path / "o-night1", s1).returncode == 0
+    ref_state = tmp_path / "ref-state"
+    shutil.copytree(s1, ref_state)
+    assert _run(src, tmp_path / "ref", ref_state).returncode == 0
+    reference = _snapshot(tmp_path / "ref", ref_state)
+    for suffix in (".keys.parquet", ".sig.npy", ".bands.npy"):
+        state = tmp_path / f"s{suffix}"
+        shutil.copytree(s1, state)
+        lost = next((state / "index").glob(f"run-*{suffix}"))
+        lost.unlink()
+        out = tmp_path / f"o{suffix}"
+        r = _run(src, out, state)
+        assert r.returncode == 2 and str(lost) in r.stderr and "history index" in r.stderr, r.stderr
+        assert not list(out.rglob("*.done.json")) and not (out / "docs").exists()
+    for suffix in (".keys.parquet", ".sig.npy", ".bands.npy"):
+        state = tmp_path / f"t{suffix}"
+        shutil.copytree(s1, state)
+        out = tmp_path / f"p{suffix}"
+        assert _run(src, out, state, ("barrier-start", 1)).returncode == -signal.SIGKILL
+        next((out / "_work").iterdir()).joinpath("stage1", f"00001{suffix}").unlink()
+        r = _run(src, out, state)
+        assert r.returncode == 0, r.stderr
+        assert _snapshot(out, state) == reference, suffix
+
+
+@pytest.mark.slow
 def test_resumed_after_another_run_appended(tmp_path):
     """A run interrupted with --state, resumed after another run appended to the index, dedups
     against that run too: the same bytes as a run that started after it."""

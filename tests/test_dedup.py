@@ -161,6 +161,27 @@ def _resolve(docs_by_shard, **cfg):
     return resolve(segs, c).to_pylist()
 
 
+def test_a_segment_without_its_files_is_an_error(tmp_path):
+    """The barrier never skips a segment whose key files are gone (in memory or by ranges): it
+    would keep the copies that segment holds."""
+    from pipeline import dedup, dedup_ranges
+    c = DedupConfig()
+    segs = []
+    for shard, paras in enumerate([BASE, BASE]):
+        keys_for_documents([_doc(f"d{shard}", shard, 0, paras)], c).write(str(tmp_path / f"{shard:05d}"))
+        segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
+    assert resolve(segs, c).column("reason").to_pylist() == ["duplicate_document"]     # the second copy
+    for suffix in dedup.KEY_FILES:
+        path = tmp_path / f"00001{suffix}"
+        saved = path.read_bytes()
+        path.unlink()
+        for fn in (lambda: resolve(segs, c), lambda: dedup.barrier_items(segs),
+                   lambda: dedup_ranges.resolve(segs, c, tmp=str(tmp_path))):
+            with pytest.raises(dedup.MissingKeys, match=f"shard 1's dedup keys: {path} is missing"):
+                fn()
+        path.write_bytes(saved)
+
+
 def test_exact_and_near_across_shards_keep_first():
     near = [p.replace("said", "stated").replace("more than", "over") for p in BASE]
     a = _doc("a", 0, 0, BASE)
