@@ -86,7 +86,7 @@ def append(state: str, cfg: DedupConfig, run_id: str, parts: list[str]) -> dict:
     _clear_temporaries(state)
     os.makedirs(_dir(state), exist_ok=True)
     name = f"run-{run_id}"
-    rows = write_segment([(p, None) for p in parts if os.path.exists(p + ".keys.parquet")],
+    rows = write_segment([(p, None) for p in parts],
                          os.path.join(_dir(state), name), cfg, run=run_id)
     faults.point("history-segment-written")
     segs = [s for s in idx["segments"] if s["run"] != run_id]

@@ -288,6 +288,14 @@ def _forget_barrier(shards, work: str, log) -> None:
         "shard(s)")
 
 
+def _emitted_lost(work: str, s) -> bool:
+    """Has a finished shard lost the emitted keys the run appends to the history index? (Without
+    them the index would miss what the shard wrote: its phase 2 is done again.)"""
+    base = os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted")
+    return (os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))
+            and not all(os.path.exists(base + x) for x in dedup.KEY_FILES))
+
+
 def _phase1_done(work: str, s, barrier_done: bool, dedup_on: bool) -> bool:
     """Is the shard's phase 1 committed and still usable? Phase 2 removes a shard's hand-off and
     keys once the shard is committed, so a shard whose phase 2 must be done (again) needs them
@@ -313,6 +321,8 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
             _forget_barrier(shards, work, log)
         barrier_done = not cfg.dedup.enabled or os.path.exists(marker)
         for s in shards:
+            if state and cfg.dedup.enabled and _emitted_lost(work, s):
+                os.remove(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))
             if not _phase1_done(work, s, barrier_done, cfg.dedup.enabled):
                 for sub in ("final", "stage1"):        # phase 2 after phase 1, whatever was there
                     path = os.path.join(work, sub, f"{s.shard_id:05d}.done.json")
@@ -370,8 +380,14 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         ex.close()
     if state and cfg.dedup.enabled:
         # every shard's phase 2 wrote them: a barrier made without --state is not reused with it
-        bases = [os.path.join(work, "stage1", f"{s.shard_id:05d}") for s in shards]
-        history.append(state, cfg.dedup, run_id, [b + ".emitted" for b in bases])
+        parts = [dedup.Segment(os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted"), shard=s.shard_id)
+                 for s in shards]
+        try:
+            dedup.require_keys(parts)
+        except dedup.MissingKeys as e:
+            raise RunError(f"{e} (the work folder changed during the run); run the same command again: that "
+                           "shard is made again") from None
+        history.append(state, cfg.dedup, run_id, [p.base for p in parts])
     # Stats, report, manifest ---------------------------------------------------------
     counts: Counter = Counter()
     for r in stage1 + final:

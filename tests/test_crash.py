@@ -191,7 +191,7 @@ def test_rerun_with_a_state_folder_of_earlier_nights(tmp_path):
 def test_lost_key_files(tmp_path):
     """A key file the barrier needs is never skipped: a history segment's is reported before any
     work (without it the earlier night's copies were silently kept), and a shard's lost while the
-    run was stopped makes that shard's phase 1 run again."""
+    run was stopped, or its emitted keys for the index, make that shard run again."""
     src = _shards_input(tmp_path)
     night1 = tmp_path / "night1"
     night1.mkdir()
@@ -217,6 +217,18 @@ def test_lost_key_files(tmp_path):
         out = tmp_path / f"p{suffix}"
         assert _run(src, out, state, ("barrier-start", 1)).returncode == -signal.SIGKILL
         next((out / "_work").iterdir()).joinpath("stage1", f"00001{suffix}").unlink()
+        r = _run(src, out, state)
+        assert r.returncode == 0, r.stderr
+        assert _snapshot(out, state) == reference, suffix
+        # a finished shard's emitted keys (what the run appends to the index) lost: the shard is
+        # made again, and the index gets all of the run's
+        out = tmp_path / f"q{suffix}"
+        state = tmp_path / f"u{suffix}"
+        shutil.copytree(s1, state)
+        assert _run(src, out, state, ("finish-done", 2)).returncode == -signal.SIGKILL
+        lost = sorted(next((out / "_work").iterdir()).glob(f"stage1/*.emitted{suffix}"))
+        assert len(lost) == 2
+        lost[1].unlink()
         r = _run(src, out, state)
         assert r.returncode == 0, r.stderr
         assert _snapshot(out, state) == reference, suffix
