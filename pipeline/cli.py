@@ -62,6 +62,7 @@ def _index(args) -> int:
     for s in idx["segments"]:
         runs = s.get("runs", [s["run"]])
         print(f"  {s['name']}: {s['rows']} keys from run(s) {', '.join(runs)}")
+    history.check_files(args.state, idx["segments"])
     return 0
 
 

@@ -706,6 +706,9 @@ class MissingKeys(Exception):
         super().__init__(message)
         self.hist = hist
 
+    def __reduce__(self):             # raised in a worker, it reaches the driver whole
+        return MissingKeys, (str(self), self.hist)
+
 
 def require_keys(segments: list[Segment]) -> list[Segment]:
     """The segments, once each is known to have all its files (else ``MissingKeys``, naming it)."""
@@ -713,7 +716,8 @@ def require_keys(segments: list[Segment]) -> list[Segment]:
         for suffix in KEY_FILES:
             path = s.base + suffix
             if not os.path.exists(path):
-                what = (f"segment {os.path.basename(s.base)} of the history index (run {s.run})" if s.hist
+                what = (f"segment {os.path.basename(s.base)} of the history index" if s.hist
+                        else f"shard {s.shard}'s emitted keys" if s.base.endswith(".emitted")
                         else f"shard {s.shard}'s dedup keys")
                 raise MissingKeys(f"{what}: {path} is missing", s.hist)
     return segments

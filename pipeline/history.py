@@ -53,12 +53,28 @@ def _check_identity(idx: dict, cfg: DedupConfig, state: str) -> None:
                           f"for {ident}; use another --state or the same dedup settings{hint}")
 
 
+def check_files(state: str, segments: list[dict]) -> None:
+    """Every one of these segments (entries of index.json) has its key files: a run that skipped
+    one would keep copies of what its runs wrote."""
+    for s in segments:
+        base = os.path.join(_dir(state), s["name"])
+        for suffix in dedup.KEY_FILES:
+            if not os.path.exists(base + suffix):
+                raise IndexError_(
+                    f"state {state}: segment {s['name']} of its history index ({len(s.get('runs', [s['run']]))} "
+                    f"run(s)) has lost {base + suffix}; restore it, or use another state folder (a run that "
+                    "skipped the segment would keep copies of what those runs wrote)")
+
+
 def segments(state: str, cfg: DedupConfig, exclude_run: str) -> list[dedup.Segment]:
-    """History segments in append order, without the given run's own segment."""
+    """History segments in append order, without the given run's own segment; all their files
+    are there (``check_files``)."""
     idx = read_index(state)
     _check_identity(idx, cfg, state)
+    used = [s for s in idx["segments"] if s["run"] != exclude_run]
+    check_files(state, used)
     return [dedup.Segment(os.path.join(_dir(state), s["name"]), run=s["run"], exclude_run=exclude_run)
-            for s in idx["segments"] if s["run"] != exclude_run]
+            for s in used]
 
 
 def seen(state: str, exclude_run: str) -> list | None:
@@ -104,6 +120,7 @@ def compact(state: str, cfg: DedupConfig, budget_items: int = 1 << 23) -> dict:
     idx = read_index(state)
     _check_identity(idx, cfg, state)
     _clear_temporaries(state)
+    check_files(state, idx["segments"])
     if len(idx["segments"]) <= 1:
         return idx
     bases = [os.path.join(_dir(state), s["name"]) for s in idx["segments"]]

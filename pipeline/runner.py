@@ -314,7 +314,6 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
     try:
         # the index this run's barrier reads (its dedup settings checked before anything is redone)
         segs = history.segments(state, cfg.dedup, run_id) if state and cfg.dedup.enabled else []
-        dedup.require_keys(segs)        # before any work: the barrier would fail on it at the end
         seen = history.seen(state, run_id) if cfg.dedup.enabled else None
         marker = os.path.join(work, "dedup", "done.json")
         if cfg.dedup.enabled and os.path.exists(marker) and _read_json(marker).get("history") != seen:
@@ -370,12 +369,11 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         _map(ex, finish_shard, [(s, cfg, work, out, run_id) for s in todo], progress, "write")
         marks["phase2_end"] = time.time() - wall0
         final = [_read_json(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")) for s in shards]
-    except dedup.MissingKeys as e:
+    except dedup.MissingKeys as e:         # checked at the start: removed by something else since
         if e.hist:
-            raise RunError(f"state {state}: {e}; restore it, or give another --state (this run would then not be "
-                           "deduplicated against the earlier runs that index holds)") from None
-        raise RunError(f"{e} (the work folder changed during the run); run the same command again: that shard's "
-                       "phase 1 runs again") from None
+            raise RunError(f"state {state}: {e} (was the state folder changed during the run?)") from None
+        raise RunError(f"{e} (was the work folder changed during the run?); run the same command again: that "
+                       "shard's phase 1 runs again") from None
     finally:
         ex.close()
     if state and cfg.dedup.enabled:
@@ -385,8 +383,8 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
         try:
             dedup.require_keys(parts)
         except dedup.MissingKeys as e:
-            raise RunError(f"{e} (the work folder changed during the run); run the same command again: that "
-                           "shard is made again") from None
+            raise RunError(f"{e} (was the work folder changed during the run?); run the same command again: "
+                           "that shard is made again") from None
         history.append(state, cfg.dedup, run_id, [p.base for p in parts])
     # Stats, report, manifest ---------------------------------------------------------
     counts: Counter = Counter()

@@ -230,8 +230,9 @@ def _finish_shard(spec: ShardSpec, cfg: Config, work: str, out: str, run_id: str
     path = os.path.join(out, "ledger", name)
     write.write_table(ledger, path, cfg.output.compression)
     files.append(os.path.relpath(path, out))
-    if cfg.dedup.enabled and cfg.output.state and os.path.exists(base + ".keys.parquet"):
-        emitted_keys(base, decisions)          # only a history index needs them
+    if cfg.dedup.enabled and cfg.output.state:     # only a history index needs them
+        dedup.require_keys([dedup.Segment(base, shard=spec.shard_id)])   # (never skipped: phase 1 made them)
+        emitted_keys(base, decisions)
     clock.lap("write")
     result = {"shard": spec.shard_id, "counts": dict(counts), "cpu": dict(clock.cpu), "files": files,
               "docs": handoff.docs.num_rows,
