@@ -431,3 +431,45 @@ def test_index_subcommand_shows_and_compacts(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pipeline", "index", str(tmp_path / "nothing")],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "no history index" in r.stderr
+
+
+def test_key_files_lost_during_a_run(tmp_path, monkeypatch):
+    """A key file removed while the run goes (before the barrier reads it, before phase 2 writes
+    the emitted keys from it, before the emitted keys are appended to the history index) stops the
+    run with a message naming it; the same run again gives the bytes of an undisturbed run."""
+    from pipeline import dedup, runner, stages
+    from pipeline.runner import RunError
+    src = _shards_input(tmp_path)
+    ref = run_pipeline([src], tmp_path / "ref", **{"output.state": str(tmp_path / "ref-state")})
+    reference = file_bytes(tmp_path / "ref")
+    lose = {"at": None, "done": False}
+
+    def losing(fn, pick):
+        def wrapper(*args, **kwargs):
+            if lose["at"] == fn.__name__ and not lose["done"]:
+                lose["done"] = True
+                os.remove(pick(args))
+            return fn(*args, **kwargs)
+        return wrapper
+
+    work = lambda out: next((out / "_work").iterdir())
+    monkeypatch.setattr(runner.dedup, "resolve", losing(dedup.resolve, lambda a: a[0][1].base + ".sig.npy"))
+    monkeypatch.setattr(runner, "finish_shard", losing(stages.finish_shard, lambda a: os.path.join(
+        a[2], "stage1", f"{a[0].shard_id:05d}.bands.npy")))
+    real_check = dedup.require_keys
+
+    def before_append(segments):        # the runner's check of the emitted keys, before it appends them
+        if segments and segments[0].base.endswith(".emitted"):
+            return losing(real_check, lambda a: a[0][0].base + ".keys.parquet")(segments)
+        return real_check(segments)
+    monkeypatch.setattr(runner.dedup, "require_keys", before_append)
+    for at, says in (("resolve", "shard 1's dedup keys"), ("finish_shard", "shard 0's dedup keys"),
+                     ("require_keys", "shard 0's emitted keys")):
+        out, state = tmp_path / f"o-{at}", tmp_path / f"s-{at}"
+        lose.update(at=at, done=False)
+        with pytest.raises(RunError, match=f"{says}: .* is missing .*run the same command again"):
+            run_pipeline([src], out, **{"output.state": str(state)})
+        assert lose["done"] and not (out / "manifest.json").exists() and work(out).exists()
+        again = run_pipeline([src], out, **{"output.state": str(state)})
+        assert file_bytes(out) == reference, at
+        assert again.stats["documents"] == ref.stats["documents"]
