@@ -437,7 +437,7 @@ def test_key_files_lost_during_a_run(tmp_path, monkeypatch):
     """A key file removed while the run goes (before the barrier reads it, before phase 2 writes
     the emitted keys from it, before the emitted keys are appended to the history index) stops the
     run with a message naming it; the same run again gives the bytes of an undisturbed run."""
-    from pipeline import dedup, runner, stages
+    from pipeline import dedup, history, runner, stages
     from pipeline.runner import RunError
     src = _shards_input(tmp_path)
     ref = run_pipeline([src], tmp_path / "ref", **{"output.state": str(tmp_path / "ref-state")})
@@ -473,3 +473,5 @@ def test_key_files_lost_during_a_run(tmp_path, monkeypatch):
         again = run_pipeline([src], out, **{"output.state": str(state)})
         assert file_bytes(out) == reference, at
         assert again.stats["documents"] == ref.stats["documents"]
+        rows = lambda st: [s["rows"] for s in history.read_index(str(st))["segments"]]
+        assert rows(state) == rows(tmp_path / "ref-state"), at        # the index misses none of the run's
