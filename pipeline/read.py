@@ -66,14 +66,16 @@ class ShardSpec:
     start: int = 0          # byte offset (jsonl) or first row group (parquet)
     end: int = -1           # exclusive end; -1 = end of file
     first_line: int = 1     # line number of the first line at or after ``start``
+    rows: tuple[int, int] | None = None   # parquet: rows [a, b) of the one row group ``start``
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @staticmethod
     def from_dict(d: dict) -> "ShardSpec":
+        rows = d.get("rows")
         return ShardSpec(d["shard_id"], d["fmt"], tuple(tuple(x) for x in d["files"]),
-                         d["start"], d["end"], d["first_line"])
+                         d["start"], d["end"], d["first_line"], tuple(rows) if rows is not None else None)
 
 
 def _fmt_of(path: str, forced: str) -> str | None:
@@ -196,8 +198,8 @@ def plan(paths, cfg: InputConfig) -> tuple[list[InputFile], list[ShardSpec]]:
                 end = bounds[i + 1][0] if i + 1 < len(bounds) else -1
                 shards.append(ShardSpec(len(shards), "jsonl", ((idx, path, rel),), start, end, line))
         else:
-            for start, end in _parquet_ranges(path, target):
-                shards.append(ShardSpec(len(shards), "parquet", ((idx, path, rel),), start, end))
+            for start, end, rows in _parquet_ranges(path, target):
+                shards.append(ShardSpec(len(shards), "parquet", ((idx, path, rel),), start, end, rows=rows))
     flush_txt()
     return files, shards
 
@@ -210,26 +212,44 @@ def _even(size: int, target: int) -> int:
     return max(1, -(-size // n))
 
 
-def _parquet_ranges(path: str, target: int) -> list[tuple[int, int]]:
+def _parquet_ranges(path: str, target: int) -> list[tuple[int, int, tuple[int, int] | None]]:
+    """Shards of a Parquet file: runs of whole row groups of about ``target`` bytes (uncompressed),
+    and a row group of 1.5 targets or more cut into slices of rows of about a target each (equal row
+    counts)
+    (pyarrow and pandas write up to 1,048,576 rows in a row group by default: gigabytes of news
+    text, which one worker would have held in memory whole)."""
     import pyarrow.parquet as pq
     try:
         md = pq.ParquetFile(path).metadata
     except Exception:        # corrupt file: one shard, whose reader reports it in the ledger
-        return [(0, -1)]
+        return [(0, -1, None)]
     sizes = [md.row_group(rg).total_byte_size for rg in range(md.num_row_groups)]
     target = _even(sum(sizes), target)
     ranges, start, acc = [], 0, 0
     for rg, size in enumerate(sizes):
+        parts = min(int(size / target + 0.5), md.row_group(rg).num_rows)     # from 1.5 targets on
+        if parts >= 2:
+            if start < rg:
+                ranges.append((start, rg, None))
+            n = md.row_group(rg).num_rows
+            cuts = [n * i // parts for i in range(parts + 1)]
+            ranges += [(rg, rg + 1, (a, b)) for a, b in zip(cuts, cuts[1:])]
+            start, acc = rg + 1, 0
+            continue
         acc += size
         if acc >= target:
-            ranges.append((start, rg + 1))
+            ranges.append((start, rg + 1, None))
             start, acc = rg + 1, 0
     if start < md.num_row_groups or not ranges:
-        ranges.append((start, md.num_row_groups))
+        ranges.append((start, md.num_row_groups, None))
     return ranges
 
 
 # ----------------------------------------------------------------------------------- reading
+_PARQUET_BUFFER = 1 << 22          # bytes read at a time from a row group that is read in slices
+_PARQUET_BATCH_ROWS = 4096
+
+
 class _ZstdRaw(io.RawIOBase):
     """A zstd file as a raw stream that, unlike zstandard's stream_reader, raises when the file
     ends inside a frame (a truncated file must not look like a short one). Concatenated frames
@@ -402,16 +422,47 @@ class ShardReader:
         meta_s = orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode() if meta else "{}"
         return self._make(doc_id, text, src, order, meta_s, note)
 
+    def _parquet_pieces(self, pf, end: int):
+        """The shard's rows as tables, in order: (table, None, 0), or (None, what went wrong, the
+        number of rows it lost) for a row group, or the rest of a slice, that cannot be read."""
+        if self.spec.rows is None:
+            for rg in range(self.spec.start, end):
+                try:
+                    yield pf.read_row_group(rg), None, 0
+                except Exception as e:
+                    yield None, f"corrupt row group {rg}: {e}", pf.metadata.row_group(rg).num_rows
+            return
+        import pyarrow as pa
+        (a, b), rg, seen = self.spec.rows, self.spec.start, 0
+        try:
+            for batch in pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[rg], use_threads=False):
+                lo, hi = max(a - seen, 0), min(b - seen, batch.num_rows)
+                seen += batch.num_rows
+                if hi > lo:
+                    yield pa.Table.from_batches([batch.slice(lo, hi - lo)]), None, 0
+                if seen >= b:
+                    return
+        except Exception as e:
+            done = max(0, min(seen, b) - a)
+            yield None, f"corrupt row group {rg} (rows {a + done}-{b - 1} of it): {e}", b - a - done
+            return
+        if seen < b:              # fewer rows than the footer says
+            done = max(0, seen - a)
+            yield None, f"row group {rg} ends at row {seen}, its footer says more", b - a - done
+
     def _read_parquet(self):
         import pyarrow as pa
         import pyarrow.parquet as pq
         (idx, path, rel), = self.spec.files
         id_f, text_f = self.cfg.id_field, self.cfg.text_field
         try:
-            pf = pq.ParquetFile(path)
+            # a slice of a row group is read in batches, page by page (unbuffered, pyarrow reads a
+            # whole column chunk at once)
+            pf = pq.ParquetFile(path, buffer_size=_PARQUET_BUFFER if self.spec.rows else 0)
             names = pf.schema_arrow.names
             end = pf.metadata.num_row_groups if self.spec.end < 0 else self.spec.end
             row0 = sum(pf.metadata.row_group(i).num_rows for i in range(self.spec.start))
+            row0 += self.spec.rows[0] if self.spec.rows else 0
         except Exception as e:
             yield self._bad(rel, rel, "", f"corrupt Parquet file: {type(e).__name__}: {e}", (idx, 0))
             return
@@ -427,13 +478,10 @@ class ShardReader:
         if nopandas.needs_pandas(pf.schema_arrow):
             nopandas.release()      # its nanosecond values convert to Python as they do with pandas
         row = row0
-        for rg in range(self.spec.start, end):
-            try:
-                table = pf.read_row_group(rg)
-            except Exception as e:
-                n = pf.metadata.row_group(rg).num_rows
+        for table, error, n in self._parquet_pieces(pf, end):
+            if error is not None:
                 src = f"{rel}#{row}"
-                yield self._bad(src, src, "", f"corrupt row group {rg} ({n} rows): {e}", (idx, row))
+                yield self._bad(src, src, "", f"{error} ({n} rows)", (idx, row))
                 row += n
                 continue
             cols = table.to_pydict()

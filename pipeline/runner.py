@@ -26,7 +26,7 @@ from .config import Config
 from .executors import make_executor
 from .stages import clean_shard, finish_shard, no_huge_pages, tune_allocator
 
-PIPELINE_VERSION = "0.3.1"    # part of the run id: a new version never resumes an older run's work
+PIPELINE_VERSION = "0.3.2"    # part of the run id: a new version never resumes an older run's work
 OUTPUT_ENTRIES = {"docs", "ledger", "_work", "stats.json", "manifest.json", "report.md", "report.html", ".lock"}
 
 
