@@ -67,6 +67,7 @@ class ShardSpec:
     end: int = -1           # exclusive end; -1 = end of file
     first_line: int = 1     # line number of the first line at or after ``start``
     rows: tuple[int, int] | None = None   # parquet: rows [a, b) of the one row group ``start``
+    split: str = ""         # those rows as an Arrow file (``split_row_group``), when it is there
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +76,8 @@ class ShardSpec:
     def from_dict(d: dict) -> "ShardSpec":
         rows = d.get("rows")
         return ShardSpec(d["shard_id"], d["fmt"], tuple(tuple(x) for x in d["files"]),
-                         d["start"], d["end"], d["first_line"], tuple(rows) if rows is not None else None)
+                         d["start"], d["end"], d["first_line"], tuple(rows) if rows is not None else None,
+                         d.get("split", ""))
 
 
 def _fmt_of(path: str, forced: str) -> str | None:
@@ -252,6 +254,60 @@ def _parquet_ranges(path: str, target: int) -> list[tuple[int, int, tuple[int, i
 # _PARQUET_BATCH_BYTES (uncompressed; at least one row).
 _PARQUET_BUFFER = 1 << 22
 _PARQUET_BATCH_BYTES = 1 << 22
+
+
+def _batches(pf, rg: int):
+    meta = pf.metadata.row_group(rg)
+    rows = max(1, _PARQUET_BATCH_BYTES * meta.num_rows // max(1, meta.total_byte_size))
+    return pf.iter_batches(batch_size=rows, row_groups=[rg], use_threads=False)
+
+
+def split_row_group(slices: list[ShardSpec]) -> dict:
+    """Read a row group once and write each of its slices (``slices``: shards of one row group, in
+    row order, with their ``split`` paths) as an Arrow file, so that a slice's shard reads its own
+    rows instead of decoding every row before them (which made the work grow with the square of
+    the row group's size). Slices already written are left; where the row group cannot be read
+    on, the slices from there are not written, and their shards read the Parquet file themselves
+    (and report what they lose). Returns the first slice's shard and how many slices it wrote."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from . import write
+    todo = [s for s in slices if not os.path.exists(s.split)]
+    if not todo:
+        return {"shard": slices[0].shard_id, "written": 0}
+    (_idx, path, _rel), = todo[0].files
+    rg, seen, done, current = todo[0].start, 0, 0, todo[0]
+    try:
+        pf = pq.ParquetFile(path, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
+        batches = _batches(pf, rg)
+        pending = None                              # a batch's rows not yet written
+        for s in todo:
+            a, b, current = s.rows[0], s.rows[1], s
+
+            def fill(fh, a=a, b=b):
+                nonlocal seen, pending
+                with pa.ipc.new_file(fh, pf.schema_arrow) as out:
+                    while True:
+                        if pending is None:
+                            batch = next(batches, None)
+                            if batch is None:
+                                raise ValueError(f"row group {rg} ends at row {seen}")
+                            pending, seen = (seen, batch), seen + batch.num_rows
+                        first, batch = pending
+                        lo, hi = max(a - first, 0), min(b - first, batch.num_rows)
+                        if hi > lo:
+                            out.write_batch(batch.slice(lo, hi - lo))
+                        if first + batch.num_rows <= b:
+                            pending = None          # used up
+                        if first + batch.num_rows >= b:
+                            return
+            write.write_with(fill, s.split)
+            done += 1
+    except Exception:       # noqa: BLE001  (the shards of the slices left read the file and say why)
+        tmp = write._tmp(current.split)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return {"shard": slices[0].shard_id, "written": done}
 
 
 class _ZstdRaw(io.RawIOBase):
@@ -437,11 +493,15 @@ class ShardReader:
                     yield None, f"corrupt row group {rg}: {e}", pf.metadata.row_group(rg).num_rows
             return
         import pyarrow as pa
+        if self.spec.split and os.path.exists(self.spec.split):
+            with pa.memory_map(self.spec.split) as src:
+                f = pa.ipc.open_file(src)
+                for i in range(f.num_record_batches):
+                    yield pa.Table.from_batches([f.get_batch(i)]), None, 0
+            return
         (a, b), rg, seen = self.spec.rows, self.spec.start, 0
-        meta = pf.metadata.row_group(rg)
-        rows = max(1, _PARQUET_BATCH_BYTES * meta.num_rows // max(1, meta.total_byte_size))
         try:
-            for batch in pf.iter_batches(batch_size=rows, row_groups=[rg], use_threads=False):
+            for batch in _batches(pf, rg):
                 lo, hi = max(a - seen, 0), min(b - seen, batch.num_rows)
                 seen += batch.num_rows
                 if hi > lo:

@@ -288,6 +288,24 @@ def _forget_barrier(shards, work: str, log) -> None:
         "shard(s)")
 
 
+def _split_big_row_groups(todo: list, work: str, ex, progress) -> list:
+    """The shards to run, those that are slices of a Parquet row group with the Arrow file their
+    rows are written to first, one task per row group (``read.split_row_group``)."""
+    import dataclasses
+    groups: dict = {}
+    out = []
+    for s in todo:
+        if s.rows is not None:
+            s = dataclasses.replace(s, split=os.path.join(work, "split", f"{s.shard_id:05d}.arrow"))
+            groups.setdefault((s.files[0][0], s.start), []).append(s)
+        out.append(s)
+    jobs = [(g,) for g in groups.values() if not all(os.path.exists(s.split) for s in g)]
+    if jobs:
+        os.makedirs(os.path.join(work, "split"), exist_ok=True)
+        _map(ex, read.split_row_group, jobs, progress, "split")
+    return out
+
+
 def _emitted_lost(work: str, s) -> bool:
     """Has a finished shard lost the emitted keys the run appends to the history index? (Without
     them the index would miss what the shard wrote: its phase 2 is done again.)"""
@@ -329,6 +347,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
                         os.remove(path)
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
+        todo = _split_big_row_groups(todo, work, ex, progress)
         if todo:
             log(f"clean: {len(todo)} shard(s) with {ex.workers} worker(s)")
         warm = _Warmup(dedup.warm_up) if todo and cfg.dedup.enabled and ex.workers > 1 else None

@@ -188,6 +188,44 @@ def test_rerun_with_a_state_folder_of_earlier_nights(tmp_path):
 
 
 @pytest.mark.slow
+def test_killed_while_splitting_a_parquet_row_group(tmp_path):
+    """A Parquet row group read in slices: a run killed while its slices are written, or after some
+    slices' shards are done, resumes to the bytes of an uninterrupted run."""
+    import pyarrow as pa
+    rows = []
+    for line in (ROOT / "tests" / "data" / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    rows = [r for r in rows if isinstance(r["text"], str)] * 3
+    src = tmp_path / "in"
+    src.mkdir()
+    pq.write_table(pa.Table.from_pylist(rows), src / "in.parquet", row_group_size=len(rows))
+    size = pq.ParquetFile(src / "in.parquet").metadata.row_group(0).total_byte_size
+
+    def run(out, kill=None):
+        env = dict(os.environ)
+        env.pop("PIPELINE_KILL_AT", None)
+        if kill:
+            env["PIPELINE_KILL_AT"] = f"{kill[0]}:{kill[1]}"
+        return subprocess.run(
+            [sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"), "--input", str(src),
+             "--output", str(out), "--workers", "1", "--quiet", "--set", f"input.shard_size_mb={(size // 5 + 1) / 2**20}"],
+            env=env, cwd=ROOT, capture_output=True, text=True)
+
+    assert run(tmp_path / "ref").returncode == 0
+    reference = _snapshot(tmp_path / "ref", tmp_path / "no-state")
+    assert json.loads((tmp_path / "ref" / "stats.json").read_text())["inputs"]["shards"] == 5
+    for i, kill in enumerate([("temp-written", 2), ("temp-written", 5), ("stage1-done", 2)]):
+        out = tmp_path / f"o{i}"
+        assert run(out, kill).returncode == -signal.SIGKILL
+        r = run(out)
+        assert r.returncode == 0, r.stderr
+        assert _snapshot(out, tmp_path / "no-state") == reference, kill
+
+
+@pytest.mark.slow
 def test_lost_key_files(tmp_path):
     """A key file the barrier needs is never skipped: a history segment's is reported before any
     work (without it the earlier night's copies were silently kept), and a shard's lost while the

@@ -493,7 +493,10 @@ def test_parquet_row_group_in_slices_gives_the_same_output(tmp_path):
     pq.write_table(table, tmp_path / "in.parquet", row_group_size=len(rows))
     small = (pq.ParquetFile(tmp_path / "in.parquet").metadata.row_group(0).total_byte_size // 5 + 1) / 2**20
     a = run_pipeline([tmp_path / "in.parquet"], tmp_path / "a")
-    b = run_pipeline([tmp_path / "in.parquet"], tmp_path / "b", **{"input.shard_size_mb": small})
+    b = run_pipeline([tmp_path / "in.parquet"], tmp_path / "b", **{"input.shard_size_mb": small,
+                                                                 "output.keep_work": True})
+    split = next((tmp_path / "b" / "_work").iterdir()) / "split"
+    assert split.is_dir() and not list(split.iterdir())        # the slices were written, each read once
     c = run_pipeline([tmp_path / "in.parquet"], tmp_path / "c", **{"input.shard_size_mb": small,
                                                                  "executor.workers": 2})
     assert a.stats["inputs"]["shards"] == 1 and b.stats["inputs"]["shards"] == 5

@@ -1,6 +1,7 @@
 """Input formats and bad records: every record becomes a document or an invalid_input ledger row."""
 import gzip
 import json
+import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -81,6 +82,41 @@ def test_a_big_row_group_is_read_in_slices_of_rows(tmp_path, monkeypatch):
     assert sliced[7].reason == "invalid_input" and sliced[130].source == "in.parquet#130"
     # a slice of a row group, and a shard of whole ones, as the plan writes them in the manifest
     assert all(read.ShardSpec.from_dict(json.loads(json.dumps(s.to_dict()))) == s for s in shards)
+
+
+def test_a_row_group_is_split_once_into_its_slices(tmp_path, monkeypatch):
+    """``split_row_group`` reads a row group once and writes each slice's rows to its own file,
+    which the slice's shard then reads: the same records as the row group read whole. A split
+    stopped midway writes the rest when run again; a row group that cannot be read on leaves its
+    later slices to read (and report) the file themselves."""
+    import dataclasses
+    from pipeline import read
+    monkeypatch.setattr(read, "_PARQUET_BATCH_BYTES", 64 * 150)     # ~64 rows a batch
+    path = tmp_path / "in.parquet"
+    size = _one_row_group(path, 1000, "snappy", data_page_size=2048, write_batch_size=32, use_dictionary=False)
+    cfg = InputConfig(shard_size_mb=(size // 8 + 1) / 2**20)
+    whole = _read_all([path], shard_size_mb=size * 2 / 2**20)
+    slices = [dataclasses.replace(s, split=str(tmp_path / f"{s.shard_id}.arrow")) for s in plan([str(path)], cfg)[1]]
+    assert read.split_row_group(slices[:3]) == {"shard": 0, "written": 3}
+    assert read.split_row_group(slices) == {"shard": 0, "written": 5}                 # the rest
+    assert read.split_row_group(slices) == {"shard": 0, "written": 0}
+    key = lambda d: (d.doc_id, d.source, d.text, d.metadata, d.reason, d.detail, d.order)
+    assert [key(d) for s in slices for d in ShardReader(s, cfg)] == [key(d) for d in whole]
+    # a corrupt page three quarters into the row group
+    col = pq.ParquetFile(path).metadata.row_group(0).column(1)
+    data = bytearray(path.read_bytes())
+    at = col.data_page_offset + int(col.total_compressed_size * 0.75)
+    data[at:at + 16] = bytes(b ^ 0xFF for b in data[at:at + 16])
+    path.write_bytes(bytes(data))
+    for s in slices:
+        os.remove(s.split)
+    written = read.split_row_group(slices)["written"]
+    assert 3 < written < 8 and [os.path.exists(s.split) for s in slices] == [i < written for i in range(8)]
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+    docs = [d for s in slices for d in ShardReader(s, cfg)]
+    lost = [int(json.loads(d.detail)["error"].rsplit("(", 1)[1].split()[0]) for d in docs
+            if d.reason == "invalid_input" and "corrupt row group" in d.detail]
+    assert len(lost) == 8 - written and sum(d.reason is None for d in docs) + 1 + sum(lost) == 1000
 
 
 def test_a_slice_is_read_without_its_whole_row_group(tmp_path):
