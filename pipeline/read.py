@@ -272,21 +272,25 @@ def split_row_group(slices: list[ShardSpec]) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
     from . import write
+    import time
+    t0 = time.process_time()
     todo = [s for s in slices if not os.path.exists(s.split)]
+    result = {"shard": slices[0].shard_id, "written": 0, "error": None, "cpu": 0.0}
     if not todo:
-        return {"shard": slices[0].shard_id, "written": 0}
+        return result
     (_idx, path, _rel), = todo[0].files
     rg, seen, done, current = todo[0].start, 0, 0, todo[0]
     try:
         pf = pq.ParquetFile(path, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
         batches = _batches(pf, rg)
+        options = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", 1))     # temporary disk: see README
         pending = None                              # a batch's rows not yet written
         for s in todo:
             a, b, current = s.rows[0], s.rows[1], s
 
             def fill(fh, a=a, b=b):
                 nonlocal seen, pending
-                with pa.ipc.new_file(fh, pf.schema_arrow) as out:
+                with pa.ipc.new_file(fh, pf.schema_arrow, options=options) as out:
                     while True:
                         if pending is None:
                             batch = next(batches, None)
@@ -303,11 +307,13 @@ def split_row_group(slices: list[ShardSpec]) -> dict:
                             return
             write.write_with(fill, s.split)
             done += 1
-    except Exception:       # noqa: BLE001  (the shards of the slices left read the file and say why)
+    except Exception as e:   # noqa: BLE001  (the slices left read the file themselves, and say what they lose)
         tmp = write._tmp(current.split)
         if os.path.exists(tmp):
             os.remove(tmp)
-    return {"shard": slices[0].shard_id, "written": done}
+        result["error"] = f"{type(e).__name__}: {e}"
+    result["written"], result["cpu"] = done, time.process_time() - t0
+    return result
 
 
 class _ZstdRaw(io.RawIOBase):

@@ -288,9 +288,10 @@ def _forget_barrier(shards, work: str, log) -> None:
         "shard(s)")
 
 
-def _split_big_row_groups(todo: list, work: str, ex, progress) -> list:
+def _split_big_row_groups(todo: list, work: str, ex, progress, log, cpu: Counter) -> list:
     """The shards to run, those that are slices of a Parquet row group with the Arrow file their
-    rows are written to first, one task per row group (``read.split_row_group``)."""
+    rows are written to first, one task per row group (``read.split_row_group``; its CPU is
+    counted as reading). A slice left without its file reads the Parquet file itself, slower."""
     import dataclasses
     groups: dict = {}
     out = []
@@ -302,7 +303,13 @@ def _split_big_row_groups(todo: list, work: str, ex, progress) -> list:
     jobs = [(g,) for g in groups.values() if not all(os.path.exists(s.split) for s in g)]
     if jobs:
         os.makedirs(os.path.join(work, "split"), exist_ok=True)
-        _map(ex, read.split_row_group, jobs, progress, "split")
+        log(f"split: {len(jobs)} big Parquet row group(s) into slices of rows")
+        for (group,), r in zip(jobs, _map(ex, read.split_row_group, jobs, None, "split")):
+            cpu["read"] += r["cpu"]
+            if r["error"]:
+                log(f"warning: {group[0].files[0][2]}: row group {group[0].start} could not be split "
+                    f"({r['error']}); its slices not written read the Parquet file themselves, decoding the "
+                    "rows before theirs")
     return out
 
 
@@ -347,7 +354,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
                         os.remove(path)
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
-        todo = _split_big_row_groups(todo, work, ex, progress)
+        todo = _split_big_row_groups(todo, work, ex, progress, log, cpu)
         if todo:
             log(f"clean: {len(todo)} shard(s) with {ex.workers} worker(s)")
         warm = _Warmup(dedup.warm_up) if todo and cfg.dedup.enabled and ex.workers > 1 else None

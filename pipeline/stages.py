@@ -187,7 +187,7 @@ def _clean_shard(spec: ShardSpec, cfg: Config, work: str) -> dict:
     faults.point("stage1-written")
     write.write_json(result, base + ".done.json")      # last: marks the shard as done
     faults.point("stage1-done")
-    if spec.split and os.path.exists(spec.split):       # read once (a rerun reads the Parquet file)
+    if spec.split and os.path.exists(spec.split):       # read once (phase 1 run again splits again)
         os.remove(spec.split)
     return result
 
