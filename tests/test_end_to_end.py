@@ -507,3 +507,32 @@ def test_parquet_row_group_in_slices_gives_the_same_output(tmp_path):
             sorted((r["doc_id"], r["reason"], r["text"], r["detail"], r["source"]) for r in read_ledger(tmp_path / "a"))
     assert file_bytes(tmp_path / "b") == file_bytes(tmp_path / "c") and b.run_id == c.run_id
     assert b.stats["documents"]["in"] == len(rows)
+
+
+def test_a_row_group_that_cannot_be_split_is_reported(tmp_path):
+    """A corrupt page in a big row group: the split stops there with a warning naming the row
+    group, the slices after it read the file themselves, and every row is a document, a
+    duplicate, or counted in an invalid_input row."""
+    import pyarrow as pa
+    from pipeline.runner import run
+    n = 2000
+    texts = [f"Report number {i}: the council met on Monday and voted {i * 7919 % 1000} to {i % 97} on the "
+             f"budget for {1900 + i % 120}, officials said." for i in range(n)]
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(n)], "text": texts}), path, row_group_size=n,
+                   compression="snappy", data_page_size=4096, write_batch_size=32, use_dictionary=False)
+    md = pq.ParquetFile(path).metadata.row_group(0)
+    col = md.column(1)
+    data = bytearray(path.read_bytes())
+    at = col.data_page_offset + int(col.total_compressed_size * 0.6)
+    data[at:at + 16] = bytes(b ^ 0xFF for b in data[at:at + 16])
+    path.write_bytes(bytes(data))
+    logged = []
+    res = run(make_config([path], tmp_path / "o", **{"input.shard_size_mb": (md.total_byte_size // 4 + 1) / 2**20}),
+              log=logged.append)
+    assert res.stats["inputs"]["shards"] == 4
+    assert any("row group 0 could not be split" in m and "in.parquet" in m for m in logged), logged
+    led = read_ledger(tmp_path / "o")
+    lost = [int(json.loads(r["detail"])["error"].rsplit("(", 1)[1].split()[0]) for r in led
+            if r["reason"] == "invalid_input"]
+    assert lost and res.stats["documents"]["in"] - len(lost) + sum(lost) == n
