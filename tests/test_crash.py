@@ -22,14 +22,14 @@ KILLS = ([(p, n) for p in PER_SHARD for n in (1, 3)] + [("temp-written", n) for 
          + [(p, 1) for p in ONCE])
 
 
-def _run(src, out, state, kill=None):
+def _run(src, out, state, kill=None, extra=()):
     env = dict(os.environ)
     env.pop("PIPELINE_KILL_AT", None)
     if kill:
         env["PIPELINE_KILL_AT"] = f"{kill[0]}:{kill[1]}"
     return subprocess.run(
         [sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"), "--input", str(src),
-         "--output", str(out), "--workers", "1", "--quiet"] + (["--state", str(state)] if state else []),
+         "--output", str(out), "--workers", "1", "--quiet"] + (["--state", str(state)] if state else []) + list(extra),
         env=env, cwd=ROOT, capture_output=True, text=True)
 
 
@@ -205,14 +205,7 @@ def test_killed_while_splitting_a_parquet_row_group(tmp_path):
     size = pq.ParquetFile(src / "in.parquet").metadata.row_group(0).total_byte_size
 
     def run(out, kill=None):
-        env = dict(os.environ)
-        env.pop("PIPELINE_KILL_AT", None)
-        if kill:
-            env["PIPELINE_KILL_AT"] = f"{kill[0]}:{kill[1]}"
-        return subprocess.run(
-            [sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"), "--input", str(src),
-             "--output", str(out), "--workers", "1", "--quiet", "--set", f"input.shard_size_mb={(size // 5 + 1) / 2**20}"],
-            env=env, cwd=ROOT, capture_output=True, text=True)
+        return _run(src, out, None, kill, ["--set", f"input.shard_size_mb={(size // 5 + 1) / 2**20}"])
 
     assert run(tmp_path / "ref").returncode == 0
     reference = _snapshot(tmp_path / "ref", tmp_path / "no-state")
