@@ -288,7 +288,7 @@ def _forget_barrier(shards, work: str, log) -> None:
         "shard(s)")
 
 
-def _split_big_row_groups(todo: list, work: str, ex, progress, log, cpu: Counter) -> list:
+def _split_big_row_groups(todo: list, work: str, ex, log, cpu: Counter) -> list:
     """The shards to run, those that are slices of a Parquet row group with the Arrow file their
     rows are written to first, one task per row group (``read.split_row_group``; its CPU is
     counted as reading). A slice left without its file reads the Parquet file itself, slower."""
@@ -354,7 +354,7 @@ def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, t
                         os.remove(path)
         # Phase 1 -------------------------------------------------------------------
         todo = [s for s in shards if not os.path.exists(os.path.join(work, "stage1", f"{s.shard_id:05d}.done.json"))]
-        todo = _split_big_row_groups(todo, work, ex, progress, log, cpu)
+        todo = _split_big_row_groups(todo, work, ex, log, cpu)
         if todo:
             log(f"clean: {len(todo)} shard(s) with {ex.workers} worker(s)")
         warm = _Warmup(dedup.warm_up) if todo and cfg.dedup.enabled and ex.workers > 1 else None
