@@ -710,9 +710,16 @@ class MissingKeys(Exception):
         return MissingKeys, (str(self), self.hist)
 
 
+def has_keys(base: str) -> bool:
+    """Are all of a segment's key files there?"""
+    return all(os.path.exists(base + suffix) for suffix in KEY_FILES)
+
+
 def require_keys(segments: list[Segment]) -> list[Segment]:
     """The segments, once each is known to have all its files (else ``MissingKeys``, naming it)."""
     for s in segments:
+        if has_keys(s.base):
+            continue
         for suffix in KEY_FILES:
             path = s.base + suffix
             if not os.path.exists(path):

@@ -56,14 +56,11 @@ def _check_identity(idx: dict, cfg: DedupConfig, state: str) -> None:
 def check_files(state: str, segments: list[dict]) -> None:
     """Every one of these segments (entries of index.json) has its key files: a run that skipped
     one would keep copies of what its runs wrote."""
-    for s in segments:
-        base = os.path.join(_dir(state), s["name"])
-        for suffix in dedup.KEY_FILES:
-            if not os.path.exists(base + suffix):
-                raise IndexError_(
-                    f"state {state}: segment {s['name']} of its history index ({len(s.get('runs', [s['run']]))} "
-                    f"run(s)) has lost {base + suffix}; restore it, or use another state folder (a run that "
-                    "skipped the segment would keep copies of what those runs wrote)")
+    try:
+        dedup.require_keys([dedup.Segment(os.path.join(_dir(state), s["name"]), run=s["run"]) for s in segments])
+    except dedup.MissingKeys as e:
+        raise IndexError_(f"state {state}: {e}; restore it, or use another state folder (a run that skipped "
+                          "the segment would keep copies of what its runs wrote)") from None
 
 
 def segments(state: str, cfg: DedupConfig, exclude_run: str) -> list[dedup.Segment]:

@@ -316,9 +316,8 @@ def _split_big_row_groups(todo: list, work: str, ex, log, cpu: Counter) -> list:
 def _emitted_lost(work: str, s) -> bool:
     """Has a finished shard lost the emitted keys the run appends to the history index? (Without
     them the index would miss what the shard wrote: its phase 2 is done again.)"""
-    base = os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted")
     return (os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json"))
-            and not all(os.path.exists(base + x) for x in dedup.KEY_FILES))
+            and not dedup.has_keys(os.path.join(work, "stage1", f"{s.shard_id:05d}.emitted")))
 
 
 def _phase1_done(work: str, s, barrier_done: bool, dedup_on: bool) -> bool:
@@ -331,8 +330,7 @@ def _phase1_done(work: str, s, barrier_done: bool, dedup_on: bool) -> bool:
         return False
     if barrier_done and os.path.exists(os.path.join(work, "final", f"{s.shard_id:05d}.done.json")):
         return True
-    return os.path.exists(base + ".docs.parquet") and (not dedup_on or all(
-        os.path.exists(base + suffix) for suffix in dedup.KEY_FILES))
+    return os.path.exists(base + ".docs.parquet") and (not dedup_on or dedup.has_keys(base))
 
 
 def _phases(cfg, shards, run_id, out, state, log, wall0, work, ex, cpu, files, total_bytes, progress=None) -> RunResult:
