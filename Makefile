@@ -6,7 +6,7 @@ WORKERS ?= 2
 
 .PHONY: install clean-corpus test eval bench clean
 
-$(VENV)/.installed: pyproject.toml pipeline/_native.c
+$(VENV)/.installed: pyproject.toml pipeline/text/_native.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -qq -e '.[dev,ray]'

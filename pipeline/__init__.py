@@ -1,0 +1,6 @@
+"""Multilingual text cleaning and deduplication for model-training corpora.
+
+Run it with ``python -m pipeline run CONFIG`` (``pipeline.cli``) or ``pipeline.run.runner.run``;
+``docs/architecture.md`` maps the package.
+"""
+__version__ = "0.4.0"     # part of every run id: a new version never resumes an older run's work

@@ -7,11 +7,11 @@ error (one line naming the key or file); 1 unexpected failure.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 
 from . import config as config_mod
+from .errors import PipelineError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,15 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _index(args) -> int:
-    import os
-    from . import history
+    from .dedup import history
+    from .errors import IndexError_
+    from .io.lock import FolderLock
     if not os.path.isdir(os.path.join(args.state, "index")):
-        from .history import IndexError_
         raise IndexError_(f"state {args.state}: no history index here")
     cfg = config_mod.load(args.config) if args.config else config_mod.from_dict({})
     if args.compact:
-        from .runner import _Lock
-        with _Lock(args.state, "state folder"):     # a run appending meanwhile would lose its segment
+        with FolderLock(args.state, "state folder"):     # a run appending meanwhile would lose its segment
             history.compact(args.state, cfg.dedup)
     idx = history.read_index(args.state)
     print(f"history index in {args.state}: {len(idx['segments'])} segment(s), "
@@ -68,13 +67,13 @@ def _index(args) -> int:
 
 def _why(args) -> int:
     import json
-    import os
 
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
+
+    from .errors import RunError
     out = args.output
     if not os.path.exists(os.path.join(out, "manifest.json")):
-        from .runner import RunError
         raise RunError(f"{out} is not a complete pipeline output (no manifest.json)")
     flt = ds.field("doc_id") == args.doc_id
     kept = ds.dataset(os.path.join(out, "docs"), format="parquet").to_table(filter=flt) \
@@ -101,12 +100,11 @@ def _why(args) -> int:
 
 def _report(args) -> int:
     import json
-    import os
 
+    from .errors import RunError
     from .report import write_reports
     path = os.path.join(args.output, "stats.json")
     if not os.path.exists(path):
-        from .runner import RunError
         raise RunError(f"{args.output} has no stats.json: not a complete pipeline output")
     with open(path, encoding="utf-8") as fh:
         stats = json.load(fh)
@@ -147,27 +145,22 @@ def _several_shards_likely(cfg) -> bool:
 
 
 def entry() -> int:
-    """The command's entry point (``python -m pipeline`` and the ``clean-corpus`` script): ``main``,
-    then the process ends without the interpreter's last garbage collections. They walk every
-    object the imports made (~70,000; each full pass ~0.04 s here) several times: 0.13-0.25 s at the
-    end of every run, measured, for nothing, since every file is written, fsynced and closed by then
-    (stdout and stderr are still flushed, and objects not in a reference cycle are still freed)."""
-    rc = main(own_process=True)
-    gc.freeze()
-    return rc
+    """The command's entry point (``python -m pipeline`` and the ``clean-corpus`` script): this
+    process exists only for the command, so it may tune itself and the workers it starts
+    (``pipeline.tuning``); ``main`` called from a program changes nothing of that program's."""
+    return main(own_process=True)
 
 
 def main(argv: list[str] | None = None, own_process: bool = False) -> int:
-    """``own_process``: this process exists only for the command (``entry``), so it may hold pandas
-    back (pipeline/nopandas.py); a caller's process is left as it is."""
     args = build_parser().parse_args(argv)
     handlers = {"index": _index, "why": _why, "report": _report, "config": _config}
     if args.command in handlers:
-        from .history import IndexError_
-        from .runner import RunError
         try:
             return handlers[args.command](args)
-        except (config_mod.ConfigError, IndexError_, RunError, OSError) as e:
+        except PipelineError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except OSError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
     overrides = {}
@@ -181,7 +174,7 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         overrides["executor.workers"] = args.workers
     if args.executor:
         overrides["executor.name"] = args.executor
-    from .progress import Progress
+    from .run.progress import Progress
     progress = Progress("quiet" if args.quiet else "verbose" if args.verbose else "auto")
     try:
         overrides.update(_overrides(args.set))
@@ -192,19 +185,19 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     except OSError as e:
         print(f"error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
         return 2
+    setup = None
+    if own_process:
+        from . import tuning
+        tuning.apply()
+        setup = tuning.apply
     if cfg.executor.name == "local" and _several_shards_likely(cfg):
-        from .executors import effective_workers, prestart
+        from .run.executors import effective_workers, prestart
         if effective_workers(cfg.executor.workers) > 1:
             prestart()      # its workers' fork server warms up while this process imports and plans
-    if own_process:
-        from . import nopandas
-        nopandas.hold_back()    # ~0.3 CPU s saved (pipeline/nopandas.py); after the fork server's start
-    from .history import IndexError_
-    from .read import InputError
-    from .runner import RunError, run
+    from .run.runner import run
     try:
-        run(cfg, log=progress.log, progress=progress)
-    except (config_mod.ConfigError, InputError, RunError, IndexError_) as e:
+        run(cfg, log=progress.log, progress=progress, setup=setup)
+    except PipelineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:

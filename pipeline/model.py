@@ -1,64 +1,65 @@
-"""The in-memory shape of a batch between stages, and the fixed output schemas.
+"""Documents as the steps see them, and the one way a step records what it removes.
 
-A document is split into paragraphs, a paragraph into sentences. A stage never deletes text: it
-marks a sentence or a whole paragraph with a ``reason`` (from ``REASONS``) and a ``detail``; the
-writer then puts marked spans in the ledger and the rest in the documents. That is what makes
-conservation checkable.
+A document is split into paragraphs, a paragraph into sentences. No step deletes text: it calls
+``remove(reason, detail)`` on the document, a paragraph or a sentence, which attaches a
+``Removal``; text taken out before the document is split (characters repair removed, the tail
+of a too-long document, bytes that were not UTF-8) is a ``Removal`` with its own text and
+offsets in ``Document.removals``. The hand-off to phase 2 (``pipeline.run.handoff``) writes every
+removal to the ledger and the rest to the documents: that is what makes conservation checkable.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
+from .registry import Reason
 
-# Ledger reasons: the documented vocabulary (README "Output contract").
-REASONS = {
-    "truncated": "a sentence or line cut off before its end",
-    "foreign_language": "a sentence or paragraph in another language than its document",
-    "byline": "author, agency or copyright credit line",
-    "duplicate_exact": "paragraph identical (after normalisation) to one kept elsewhere",
-    "duplicate_near": "paragraph whose MinHash Jaccard to a kept paragraph is above the threshold",
-    "duplicate_document": "whole document duplicating (exactly or nearly) a kept document",
-    "empty": "document with no text after repair",
-    "invalid_input": "record or file that could not be read (bad JSON, wrong type, corrupt file)",
-    "too_long": "text beyond input.max_doc_chars, cut from a very long document",
-    "removed_characters": "control, zero-width, bidi or lone-surrogate characters removed by repair "
-                          "(text shows them escaped; detail counts them by kind)",
-}
+
+@dataclass(slots=True, frozen=True)
+class Removal:
+    reason: Reason
+    detail: str = "{}"          # JSON object: the rule that fired and its evidence
+    # Only for ``Document.removals`` (text that is not a unit of the document tree): what was
+    # removed, as the ledger shows it, and where it was (None: no place in the kept text).
+    text: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class _Unit:
+    __slots__ = ()
+
+    def remove(self, reason: Reason, detail: str = "{}") -> None:
+        """Mark this document, paragraph or sentence as removed, for ``reason``."""
+        self.removed = Removal(reason, detail)
 
 
 @dataclass(slots=True)
-class Sentence:
+class Sentence(_Unit):
     start: int          # offset in the paragraph text
     end: int            # exclusive; text[start:end] includes trailing whitespace
-    reason: str | None = None
-    detail: str | None = None
-    lang: str | None = None
+    removed: Removal | None = None
+    lang: str | None = None      # set when language ID calls it foreign
     score: float | None = None
 
 
 @dataclass(slots=True)
-class Paragraph:
+class Paragraph(_Unit):
     idx: int
     start: int          # offset in the repaired document text
     text: str           # stripped paragraph text
     sentences: list[Sentence] = field(default_factory=list)
-    reason: str | None = None   # whole-paragraph removal
-    detail: str | None = None
-
-    def kept_text(self) -> str:
-        return "" if self.reason else self.remaining_text()
+    removed: Removal | None = None   # the whole paragraph
 
     def remaining_text(self) -> str:
         """The paragraph without its removed sentences (ignores a whole-paragraph removal)."""
         for s in self.sentences:        # (a loop, not any(): it ends at the first removed one)
-            if s.reason:
-                return "".join(self.text[s.start:s.end] for s in self.sentences if not s.reason).strip()
+            if s.removed:
+                return "".join(self.text[s.start:s.end] for s in self.sentences if not s.removed).strip()
         return self.text
 
 
 @dataclass(slots=True)
-class Document:
+class Document(_Unit):
     doc_id: str
     text: str             # repaired text
     source: str           # file:line or file#row
@@ -67,50 +68,5 @@ class Document:
     lang: str = "und"
     lang_score: float = 0.0
     paragraphs: list[Paragraph] = field(default_factory=list)
-    reason: str | None = None   # whole-document removal
-    detail: str | None = None
-    extra_ledger: list[dict] = field(default_factory=list)  # e.g. text cut by max_doc_chars
-
-    def kept_paragraphs(self) -> list[tuple[Paragraph, str]]:
-        out = []
-        for p in self.paragraphs:
-            if not p.reason:
-                t = p.remaining_text()
-                if t:
-                    out.append((p, t))
-        return out
-
-
-# ``lang`` is dictionary-encoded: readers that turn the ``lang=xx`` folders into a (dictionary)
-# partition column, such as pandas.read_parquet and pyarrow.parquet.read_table, then see the
-# same type in the files and load the folder as it is.
-DOCS_SCHEMA = pa.schema([
-    ("doc_id", pa.string()),
-    ("lang", pa.dictionary(pa.int32(), pa.string())),
-    ("lang_score", pa.float32()),
-    ("text", pa.string()),
-    ("source", pa.string()),
-    ("run_id", pa.string()),
-    ("metadata", pa.string()),
-])
-
-LEDGER_SCHEMA = pa.schema([
-    ("doc_id", pa.string()),
-    ("text", pa.string()),
-    ("reason", pa.string()),
-    ("detail", pa.string()),
-    ("stage", pa.string()),
-    ("para_idx", pa.int32()),
-    ("sent_idx", pa.int32()),
-    ("char_start", pa.int64()),
-    ("char_end", pa.int64()),
-    ("source", pa.string()),
-    ("run_id", pa.string()),
-])
-
-# Which stage assigns which reason (ledger column "stage").
-STAGE_OF_REASON = {
-    "truncated": "filters", "byline": "filters", "foreign_language": "langid",
-    "duplicate_exact": "dedup", "duplicate_near": "dedup", "duplicate_document": "dedup",
-    "empty": "repair", "invalid_input": "read", "too_long": "read", "removed_characters": "repair",
-}
+    removed: Removal | None = None   # the whole document
+    removals: list[Removal] = field(default_factory=list)    # text cut before segmentation

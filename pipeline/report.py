@@ -10,7 +10,17 @@ from __future__ import annotations
 import html
 import os
 
-from .model import REASONS
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .config import REASONS
+from .io import atomic
+
+def _meaning(reason: str) -> str:
+    """The legend of a reason, as the step that removes with it declared it."""
+    return REASONS[reason].meaning if reason in REASONS else ""
+
 
 _COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac"]
@@ -37,7 +47,7 @@ def render_markdown(stats: dict, run_id: str) -> str:
               "|---|---:|---:|---|---|"]
     for reason, r in led["by_reason"].items():
         by = ", ".join(f"{k} {v}" for k, v in sorted(r["by_lang"].items()))
-        lines.append(f"| {reason} | {r['rows']} | {r['chars']:,} | {by} | {REASONS.get(reason, '')} |")
+        lines.append(f"| {reason} | {r['rows']} | {r['chars']:,} | {by} | {_meaning(reason)} |")
     if stats["stages"]:
         lines += ["", "## Rules that fired", "", "| counter | count |", "|---|---:|"]
         lines += [f"| {k} | {v} |" for k, v in stats["stages"].items()]
@@ -134,7 +144,7 @@ def render_html(stats: dict, run_id: str, samples: dict[str, tuple[int, list[dic
     parts.append("<h2>Examples from the ledger</h2>")
     for reason in sorted(samples):
         count, picked = samples[reason]
-        parts.append(f"<h3>{html.escape(reason)} ({count:,}): {html.escape(REASONS.get(reason, ''))}</h3>")
+        parts.append(f"<h3>{html.escape(reason)} ({count:,}): {html.escape(_meaning(reason))}</h3>")
         parts.append(_table(["doc_id", "position", "removed text", "detail"], [
             [r["doc_id"], f"¶{r['para_idx']}" + (f" s{r['sent_idx']}" if r["sent_idx"] is not None else "")
              if r["para_idx"] is not None else "document",
@@ -152,15 +162,9 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
     """reason -> (rows, up to ``per_reason`` rows evenly spaced in ledger order). Two passes over
     the files' reason column (counts, then positions), full rows only for the picked ones: memory
     is bounded by one ledger file, whatever the size of the run."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from .write import read_table
-
     counts = []                                   # per file: {reason: rows}
     for path in paths:
-        vc = pc.value_counts(read_table(path, columns=["reason"]).column("reason"))
+        vc = pc.value_counts(atomic.read_table(path, columns=["reason"]).column("reason"))
         counts.append(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())))
     totals: dict[str, int] = {}
     for c in counts:
@@ -174,7 +178,7 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
         local = {name: ranks[name][(ranks[name] >= seen[name]) & (ranks[name] < seen[name] + n)] - seen[name]
                  for name, n in c.items()}
         if any(len(v) for v in local.values()):
-            table = read_table(path, columns=cols)
+            table = atomic.read_table(path, columns=cols)
             enc = table.column("reason").combine_chunks().dictionary_encode()
             codes = enc.indices.to_numpy(zero_copy_only=False)
             rows = {name: np.flatnonzero(codes == j)[local[name]]
@@ -188,10 +192,9 @@ def ledger_samples(paths: list[str], per_reason: int) -> dict[str, tuple[int, li
 
 def write_reports(out: str, stats: dict, run_id: str, samples_per_reason: int = 5) -> list[str]:
     """Write report.md and report.html into ``out``; returns their names."""
-    from . import write
     ledger_dir = os.path.join(out, "ledger")
     files = sorted(f for f in os.listdir(ledger_dir) if f.endswith(".parquet")) if os.path.isdir(ledger_dir) else []
     samples = ledger_samples([os.path.join(ledger_dir, f) for f in files], samples_per_reason)
-    write.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
-    write.write_bytes(render_html(stats, run_id, samples).encode("utf-8"), os.path.join(out, "report.html"))
+    atomic.write_bytes(render_markdown(stats, run_id).encode("utf-8"), os.path.join(out, "report.md"))
+    atomic.write_bytes(render_html(stats, run_id, samples).encode("utf-8"), os.path.join(out, "report.html"))
     return ["report.md", "report.html"]

@@ -9,7 +9,7 @@ peak memory is measured alone.
     python scripts/bench_dedup.py --n 1000000 [--segments 20] [--dup-share 0.05] [--dir /tmp/bench-dedup]
                                   [--barrier memory|ranges] [--workers 2] [--template] [--range-records N]
 
-``--barrier ranges`` runs the barrier by hash ranges (``pipeline.dedup_ranges``) on a pool of
+``--barrier ranges`` runs the barrier by hash ranges (``pipeline.dedup.ranges``) on a pool of
 ``--workers`` processes, and reports the driver's and the workers' peak memory apart.
 """
 from __future__ import annotations
@@ -31,8 +31,9 @@ def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7, t
     import numpy as np
     import pyarrow as pa
 
-    from pipeline.config import DedupConfig
-    from pipeline.dedup import KEYS_SCHEMA, KIND_PARA, Keys, band_hashes
+    from pipeline.dedup import DedupConfig
+    from pipeline.dedup.keys import KEYS_SCHEMA, KIND_PARA, Keys
+    from pipeline.dedup.minhash import band_hashes
     cfg = DedupConfig()
     rng = np.random.default_rng(seed)
     per = -(-n // segments)
@@ -68,10 +69,9 @@ def generate(n: int, segments: int, dup_share: float, out: str, seed: int = 7, t
 def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2, range_records: int = 0) -> None:
     import pyarrow.parquet as pq
 
-    from pipeline import dedup_ranges
-    from pipeline.config import DedupConfig
-    from pipeline.dedup import Segment, resolve
-    from pipeline.executors import LocalExecutor
+    from pipeline.dedup import DedupConfig, ranges, resolve
+    from pipeline.dedup.keys import Segment
+    from pipeline.run.executors import LocalExecutor
     cfg = DedupConfig(documents=False)
     segs = [Segment(os.path.join(out, f"{s:05d}"), shard=s) for s in range(segments)
             if os.path.exists(os.path.join(out, f"{s:05d}.keys.parquet"))]
@@ -82,13 +82,13 @@ def barrier(out: str, segments: int, mode: str = "memory", workers: int = 2, ran
     if mode == "ranges":
         ex = LocalExecutor(workers)
         try:
-            dedup_ranges.resolve(segs, cfg, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats,
-                                 range_records=range_records or None, out=dec_path)
+            ranges.resolve(segs, cfg, dec_path, parallel_map=ex.map, tmp=os.path.join(out, "tmp"), stats=stats,
+                           range_records=range_records or None)
             worker_peak = max([_peak_kb(pid) for pid in (ex._pool._processes if ex._pool else {})] + [0])
         finally:
             ex.close()
     else:
-        resolve(segs, cfg, stats=stats, out=dec_path)
+        resolve.resolve(segs, cfg, dec_path, stats=stats)
     wall, cpu = time.time() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     dec = pq.read_table(dec_path, columns=["reason"])          # written as the runner does, in pieces

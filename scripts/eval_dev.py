@@ -33,7 +33,7 @@ def main() -> int:
         return 0
     import yaml
     from pipeline import config as config_mod
-    from pipeline.runner import run
+    from pipeline.run.runner import run
     overrides = {"input.paths": [os.path.join(dev, "docs.jsonl")], "output.path": args.out,
                  "output.state": "", "executor.workers": args.workers}
     for kv in args.set:

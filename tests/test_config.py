@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from pipeline import config as config_mod
 from pipeline.config import ConfigError
 
@@ -60,12 +60,14 @@ def test_fingerprint_ignores_runtime_settings():
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
 
 
-def test_readme_config_table_is_current():
-    """The README's table of keys is what scripts/config_table.py prints from the code."""
+def test_readme_tables_are_current():
+    """The README's tables of configuration keys and ledger reasons are what
+    ``scripts/doc_tables.py`` prints from the registry (``--write`` puts them there)."""
     import subprocess
     import sys
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
-    table = subprocess.run([sys.executable, str(root / "scripts" / "config_table.py")], capture_output=True,
-                           text=True, check=True).stdout.strip()
-    assert table in (root / "README.md").read_text(encoding="utf-8")
+    tables = subprocess.run([sys.executable, str(root / "scripts" / "doc_tables.py")], capture_output=True,
+                            text=True, check=True).stdout.strip().split("\n\n")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert len(tables) == 2 and all(t.strip() in readme for t in tables)

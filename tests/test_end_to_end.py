@@ -1,5 +1,4 @@
 """Output contract, conservation, determinism, resume and cross-run history on a small corpus."""
-import gzip
 import json
 import os
 import shutil
@@ -9,12 +8,12 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import DATA, ROOT, file_bytes, make_config, read_docs, read_ledger, run_pipeline
-from pipeline import repair
-from pipeline.config import RepairConfig
-from pipeline.model import DOCS_SCHEMA, LEDGER_SCHEMA, REASONS
-
-CORPUS = DATA / "corpus.jsonl"
+from pipeline.config import REASONS
+from pipeline.io.schemas import DOCS_SCHEMA, LEDGER_SCHEMA
+from pipeline.steps import repair
+from pipeline.steps.repair import RepairConfig
+from tests.support import CORPUS, ROOT, exact_hash, file_bytes, make_config, read_docs, read_ledger, run_pipeline
+from tests.support import shards_input as _shards_input
 
 
 def _input_records():
@@ -95,18 +94,6 @@ def test_manifest_and_stats(corpus_output):
     assert not (corpus_output / "_work").exists()
 
 
-def _shards_input(tmp_path):
-    """The corpus as several inputs of all kinds, cut into many shards."""
-    src = tmp_path / "in"
-    src.mkdir()
-    lines = CORPUS.read_bytes().splitlines(keepends=True)
-    (src / "a.jsonl").write_bytes(b"".join(lines[:8]))
-    with gzip.open(src / "b.jsonl.gz", "wb") as fh:
-        fh.write(b"".join(lines[8:]))
-    shutil.copy(ROOT / "seeds" / os.listdir(ROOT / "seeds")[0], src / "seed.txt")
-    return src
-
-
 def test_same_bytes_for_any_worker_count_and_shard_size(tmp_path):
     src = _shards_input(tmp_path)
     a = run_pipeline([src], tmp_path / "a", **{"executor.workers": 1})
@@ -151,9 +138,8 @@ def test_command_line_workers_give_the_same_bytes(tmp_path):
 
 def test_parquet_timestamps_read_the_same_in_any_process(tmp_path):
     """Metadata columns of a Parquet input (nanosecond timestamps, as pandas writes them, durations,
-    times of day, nested and in an extension type) come out the same from the command line, which
-    holds pandas back in its own process and its workers (pipeline/nopandas.py), as from this
-    process, with one worker or two."""
+    times of day, nested and in an extension type) come out the same from the command line, in its
+    own process and its workers, as from this process, with one worker or two."""
     import datetime as dt
 
     import pyarrow as pa
@@ -191,82 +177,6 @@ def test_parquet_timestamps_read_the_same_in_any_process(tmp_path):
     assert "2023-11-14 22:13:20.000000001" in meta["ts"]               # pandas' nanoseconds
 
 
-@pytest.mark.parametrize("chunk", [7, 100, 8 << 20])
-def test_byte_range_shards_read_every_line_once(tmp_path, monkeypatch, chunk):
-    """Cut points and their line numbers, whether the planner's reads end inside lines (7 bytes),
-    between a few of them, or hold the whole file."""
-    from pipeline import read
-    monkeypatch.setattr(read, "_CHUNK", chunk)
-    src = tmp_path / "big.jsonl"
-    recs = [{"id": f"d{i}", "text": f"Document number {i} talks about topic {i * 7 % 13}."} for i in range(300)]
-    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
-    from pipeline.config import InputConfig
-    from pipeline.read import ShardReader, plan
-    cfg = InputConfig(shard_size_mb=0.002)
-    _files, shards = plan([str(src)], cfg)
-    assert len(shards) > 5
-    got = [(d.doc_id, d.source) for s in shards for d in ShardReader(s, cfg)]
-    assert got == [(f"d{i}", f"big.jsonl:{i + 1}") for i in range(300)]
-
-
-def test_a_big_file_is_cut_into_shards_of_equal_size(tmp_path):
-    """As many shards as the target size makes, all about the same size: no small last shard to
-    leave the other workers idle at the end of a phase."""
-    src = tmp_path / "big.jsonl"
-    recs = [{"id": f"d{i}", "text": f"Document number {i} talks about topic {i * 7 % 13}."} for i in range(1000)]
-    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
-    from pipeline.config import InputConfig
-    from pipeline.read import plan
-    size = src.stat().st_size
-    target = 0.0115                                 # MB: 5.3 shards' worth
-    _files, shards = plan([str(src)], InputConfig(shard_size_mb=target))
-    bytes_per = [(s.end if s.end >= 0 else size) - s.start for s in shards]
-    assert len(shards) == -(-size // int(target * (1 << 20))) == 6
-    assert max(bytes_per) - min(bytes_per) <= 2 * max(len(json.dumps(r)) + 1 for r in recs)
-
-
-def test_a_committed_shard_task_run_again_returns_its_result(tmp_path):
-    """Phase 2 removes a shard's hand-off and keys once the shard is committed; the same task run
-    again (as Ray retries a task whose worker died before answering) returns the committed result
-    and leaves the output as it was."""
-    from pipeline import read, stages
-    src = _shards_input(tmp_path)
-    cfg = make_config([src], tmp_path / "out", **{"input.shard_size_mb": 0.001})
-    run = run_pipeline([src], tmp_path / "ref", **{"input.shard_size_mb": 0.001})
-    _files, shards = read.plan(list(cfg.input.paths), cfg.input)
-    work = tmp_path / "work"
-    for sub in ("stage1", "dedup", "final"):
-        (work / sub).mkdir(parents=True)
-    out = tmp_path / "out"
-    spec = shards[0]
-    stages.clean_shard(spec, cfg, str(work))
-    first = stages.finish_shard(spec, cfg, str(work), str(out), run.run_id)
-    assert not (work / "stage1" / "00000.docs.parquet").exists()          # the hand-off is gone
-    assert not (work / "stage1" / "00000.keys.parquet").exists()          # and so are its keys
-    before = file_bytes(out)
-    assert before and stages.finish_shard(spec, cfg, str(work), str(out), run.run_id) == first
-    assert file_bytes(out) == before
-
-
-def test_rerun_is_idempotent_and_resumes(tmp_path):
-    src = _shards_input(tmp_path)
-    kw = {"input.shard_size_mb": 0.001, "output.keep_work": True}
-    a = run_pipeline([src], tmp_path / "out", **kw)
-    before = file_bytes(tmp_path / "out")
-    again = run_pipeline([src], tmp_path / "out", **kw)
-    assert again.skipped and file_bytes(tmp_path / "out") == before
-    # simulate a run killed in phase 2: manifest gone, some shards unfinished
-    out = tmp_path / "out"
-    os.remove(out / "manifest.json")
-    work = out / "_work" / a.run_id
-    for marker in sorted((work / "final").glob("*.done.json"))[1:]:
-        marker.unlink()
-    (out / "ledger" / "part-00001.parquet").unlink()
-    resumed = run_pipeline([src], out, **kw)
-    assert not resumed.skipped
-    assert file_bytes(out) == before
-
-
 def test_second_night_drops_what_first_night_emitted(tmp_path):
     state = tmp_path / "state"
     night1 = tmp_path / "n1.jsonl"
@@ -285,7 +195,6 @@ def test_second_night_drops_what_first_night_emitted(tmp_path):
     n1 = {d["doc_id"] for d in read_docs(tmp_path / "o1")}
     assert not n1 & {d["doc_id"] for d in read_docs(tmp_path / "o2")}
     # nothing night 1 emitted comes out again, not even as a paragraph
-    from pipeline.dedup import exact_hash
     emitted = {exact_hash(p) for d in read_docs(tmp_path / "o1") for p in d["text"].split("\n\n")}
     assert not emitted & {exact_hash(p) for d in read_docs(tmp_path / "o2") for p in d["text"].split("\n\n")}
     # rerunning night 2 does not treat its own earlier output as history
@@ -295,25 +204,6 @@ def test_second_night_drops_what_first_night_emitted(tmp_path):
     assert r2b.stats["ledger"] == r2.stats["ledger"]
 
 
-def test_cli_runs_and_reports_bad_config(tmp_path):
-    env = dict(os.environ)
-    ok = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
-                         "--input", str(ROOT / "seeds"), "--output", str(tmp_path / "o"), "--workers", "1",
-                         "--quiet"], capture_output=True, text=True, env=env, cwd=ROOT)
-    assert ok.returncode == 0, ok.stderr
-    assert (tmp_path / "o" / "manifest.json").exists()
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("langid:\n  backend: cld3\n")
-    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(bad), "--input", str(ROOT / "seeds"),
-                        "--output", str(tmp_path / "o2")], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 2
-    assert "langid.backend" in r.stderr and "cld2" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ROOT / "configs" / "default.yaml"),
-                        "--input", str(tmp_path / "missing"), "--output", str(tmp_path / "o3")],
-                       capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 2 and "missing" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-
-
 def test_foreign_passages_can_be_routed_to_their_language(tmp_path):
     run_pipeline([CORPUS], tmp_path / "o", **{"langid.foreign_routing": "partition"})
     rows = [d for d in read_docs(tmp_path / "o") if d["doc_id"] == "en-1"]
@@ -321,160 +211,6 @@ def test_foreign_passages_can_be_routed_to_their_language(tmp_path):
     es = next(r for r in rows if r["lang"] == "es")
     assert es["text"].startswith("Las autoridades pidieron")
     assert not [r for r in read_ledger(tmp_path / "o") if r["reason"] == "foreign_language" and r["doc_id"] == "en-1"]
-
-
-def test_output_folder_with_foreign_files_is_refused(tmp_path):
-    out = tmp_path / "o"
-    out.mkdir()
-    (out / "precious.txt").write_text("keep me")
-    from pipeline.runner import RunError
-    with pytest.raises(RunError, match="precious.txt"):
-        run_pipeline([CORPUS], out)
-
-
-def test_input_output_and_state_folders_must_be_apart(tmp_path):
-    """A run refuses, before writing anything, an input inside its output folder (a run clears that
-    folder of other runs' files: the input was deleted, and the run ended with exit 0 and no
-    document), an output or state folder inside a folder given as input (the next run would read
-    it as documents; also through a symbolic link), and a state folder inside the output folder."""
-    from pipeline.runner import RunError
-    src = tmp_path / "in"
-    src.mkdir()
-    shutil.copy(CORPUS, src / "c.jsonl")
-    first = run_pipeline([src], tmp_path / "o")
-    docs = next((tmp_path / "o" / "docs").rglob("*.parquet"))
-    (tmp_path / "link").symlink_to(src)
-    cases = [([docs], tmp_path / "o", None, "inside the output folder"),
-             ([src], src / "out", None, "output folder .* is inside the input folder"),
-             ([src], tmp_path / "link" / "out", None, "output folder .* is inside the input folder"),
-             ([src], tmp_path / "o2", src / "state", "state folder .* is inside the input folder"),
-             ([src], tmp_path / "o", tmp_path / "o" / "state", "state folder .* inside it"),
-             ([src], tmp_path / "o", tmp_path / "o", "state folder .* is the output folder")]
-    for inputs, out, state, message in cases:
-        kw = {"output.state": str(state)} if state else {}
-        with pytest.raises(RunError, match=message):
-            run_pipeline(inputs, out, **kw)
-        assert not (src / "out").exists() and not (tmp_path / "o2").exists() and not (src / "state").exists()
-        assert docs.exists() and not (tmp_path / "o" / "state").exists()
-    again = run_pipeline([src], tmp_path / "o")
-    assert again.skipped and again.run_id == first.run_id
-    # an output folder inside the state folder is fine: the index keeps to its own folder
-    run_pipeline([src], tmp_path / "st" / "out", **{"output.state": str(tmp_path / "st")})
-    assert (tmp_path / "st" / "index" / "index.json").exists()
-
-
-def test_history_compaction_keeps_answers_and_rerun_idempotency(tmp_path):
-    from pipeline import history
-    from pipeline.config import DedupConfig
-    state = tmp_path / "state"
-    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
-    nights = []
-    for i, chunk in enumerate([lines[:3], lines[3:6], lines[6:10]]):
-        p = tmp_path / f"n{i}.jsonl"
-        p.write_text("".join(chunk), encoding="utf-8")
-        nights.append(p)
-    runs = [run_pipeline([p], tmp_path / f"o{i}", **{"output.state": str(state)}) for i, p in enumerate(nights)]
-    before = history.read_index(str(state))
-    assert [s["run"] for s in before["segments"]] == [r.run_id for r in runs]
-    led_before = read_ledger(tmp_path / "o2")
-    after = history.compact(str(state), DedupConfig())
-    assert len(after["segments"]) == 1 and after["segments"][0]["runs"] == [r.run_id for r in runs]
-    assert sorted(os.listdir(state / "index")) == sorted(
-        [after["segments"][0]["name"] + s for s in (".bands.npy", ".keys.parquet", ".sig.npy")] + ["index.json"])
-    # rerunning the last night against the compacted index gives the same result
-    shutil.rmtree(tmp_path / "o2")
-    again = run_pipeline([nights[2]], tmp_path / "o2", **{"output.state": str(state)})
-    assert again.run_id == runs[2].run_id
-    assert again.stats["dedup"]["history_rows"] == after["segments"][0]["rows"] > 0
-    strip = lambda rows: sorted((r["doc_id"], r["reason"], r["text"]) for r in rows)
-    assert strip(read_ledger(tmp_path / "o2")) == strip(led_before)
-
-
-def test_state_made_with_other_dedup_settings_is_refused(tmp_path):
-    from pipeline.history import IndexError_
-    state = tmp_path / "state"
-    run_pipeline([CORPUS], tmp_path / "o1", **{"output.state": str(state)})
-    with pytest.raises(IndexError_, match="num_perm"):
-        run_pipeline([CORPUS], tmp_path / "o2", **{"output.state": str(state), "dedup.num_perm": 64})
-    # another signature scheme: refused, with the setting that reads the index
-    with pytest.raises(IndexError_, match="minhash_backend: affine32 to keep using it"):
-        run_pipeline([CORPUS], tmp_path / "o3", **{"output.state": str(state), "dedup.minhash_backend": "rensa"})
-    # numpy and datasketch compute the default's signatures: the same index serves them
-    run_pipeline([CORPUS], tmp_path / "o4", **{"output.state": str(state), "dedup.minhash_backend": "numpy"})
-
-
-def test_index_subcommand_shows_and_compacts(tmp_path):
-    state = tmp_path / "state"
-    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
-    from pipeline.write import TMP_MARK
-    for i, chunk in enumerate([lines[:4], lines[4:8]]):
-        (tmp_path / f"n{i}.jsonl").write_text("".join(chunk), encoding="utf-8")
-        if i:                          # what an append killed midway left is removed by the next
-            (state / "index" / f"{TMP_MARK}run-x.sig.npy").write_bytes(b"\0" * 9)
-        run_pipeline([tmp_path / f"n{i}.jsonl"], tmp_path / f"o{i}", **{"output.state": str(state)})
-    assert not [p for p in os.listdir(state / "index") if p.startswith(TMP_MARK)]
-    cmd = [sys.executable, "-m", "pipeline", "index", str(state)]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0 and "2 segment(s)" in r.stdout
-    # a run holding the state folder (appending its segment) makes compaction wait its turn
-    from pipeline.runner import _Lock
-    with _Lock(str(state), "state folder"):
-        r = subprocess.run(cmd + ["--compact"], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 2 and "is in use by pid" in r.stderr and "2 segment(s)" in \
-        subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout
-    # what a compaction killed midway left behind is removed by the next one
-    stale = state / "index" / f"{TMP_MARK}4242-first-00000.bin"
-    stale.write_bytes(b"\0" * 17)
-    r = subprocess.run(cmd + ["--compact"], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0 and "1 segment(s)" in r.stdout
-    assert not stale.exists() and not [p for p in os.listdir(state / "index") if p.startswith(TMP_MARK)]
-    r = subprocess.run([sys.executable, "-m", "pipeline", "index", str(tmp_path / "nothing")],
-                       capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 2 and "no history index" in r.stderr
-
-
-def test_key_files_lost_during_a_run(tmp_path, monkeypatch):
-    """A key file removed while the run goes (before the barrier reads it, before phase 2 writes
-    the emitted keys from it, before the emitted keys are appended to the history index) stops the
-    run with a message naming it; the same run again gives the bytes of an undisturbed run."""
-    from pipeline import dedup, history, runner, stages
-    from pipeline.runner import RunError
-    src = _shards_input(tmp_path)
-    ref = run_pipeline([src], tmp_path / "ref", **{"output.state": str(tmp_path / "ref-state")})
-    reference = file_bytes(tmp_path / "ref")
-    lose = {"at": None, "done": False}
-
-    def losing(fn, pick):
-        def wrapper(*args, **kwargs):
-            if lose["at"] == fn.__name__ and not lose["done"]:
-                lose["done"] = True
-                os.remove(pick(args))
-            return fn(*args, **kwargs)
-        return wrapper
-
-    work = lambda out: next((out / "_work").iterdir())
-    monkeypatch.setattr(runner.dedup, "resolve", losing(dedup.resolve, lambda a: a[0][1].base + ".sig.npy"))
-    monkeypatch.setattr(runner, "finish_shard", losing(stages.finish_shard, lambda a: os.path.join(
-        a[2], "stage1", f"{a[0].shard_id:05d}.bands.npy")))
-    real_check = dedup.require_keys
-
-    def before_append(segments):        # the runner's check of the emitted keys, before it appends them
-        if segments and segments[0].base.endswith(".emitted"):
-            return losing(real_check, lambda a: a[0][0].base + ".keys.parquet")(segments)
-        return real_check(segments)
-    monkeypatch.setattr(runner.dedup, "require_keys", before_append)
-    for at, says in (("resolve", "shard 1's dedup keys"), ("finish_shard", "shard 0's dedup keys"),
-                     ("require_keys", "shard 0's emitted keys")):
-        out, state = tmp_path / f"o-{at}", tmp_path / f"s-{at}"
-        lose.update(at=at, done=False)
-        with pytest.raises(RunError, match=f"{says}: .* is missing .*run the same command again"):
-            run_pipeline([src], out, **{"output.state": str(state)})
-        assert lose["done"] and not (out / "manifest.json").exists() and work(out).exists()
-        again = run_pipeline([src], out, **{"output.state": str(state)})
-        assert file_bytes(out) == reference, at
-        assert again.stats["documents"] == ref.stats["documents"]
-        rows = lambda st: [s["rows"] for s in history.read_index(str(st))["segments"]]
-        assert rows(state) == rows(tmp_path / "ref-state"), at        # the index misses none of the run's
 
 
 def test_parquet_row_group_in_slices_gives_the_same_output(tmp_path):
@@ -514,7 +250,7 @@ def test_a_row_group_that_cannot_be_split_is_reported(tmp_path):
     group, the slices after it read the file themselves, and every row is a document, a
     duplicate, or counted in an invalid_input row."""
     import pyarrow as pa
-    from pipeline.runner import run
+    from pipeline.run.runner import run
     n = 2000
     texts = [f"Report number {i}: the council met on Monday and voted {i * 7919 % 1000} to {i % 97} on the "
              f"budget for {1900 + i % 120}, officials said." for i in range(n)]

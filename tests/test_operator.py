@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pyarrow.dataset as ds
 
-from conftest import DATA, ROOT, run_pipeline
+from tests.support import DATA, ROOT, run_pipeline
 
 PY = [sys.executable, "-m", "pipeline"]
 
@@ -88,7 +88,7 @@ def test_report_examples_are_evenly_spaced_across_ledger_files(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pipeline.model import LEDGER_SCHEMA
+    from pipeline.io.schemas import LEDGER_SCHEMA
     from pipeline.report import ledger_samples
     rows, paths = [], []
     for f in range(4):

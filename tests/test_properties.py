@@ -3,12 +3,12 @@ record is accounted for, and the output does not depend on the worker count."""
 import itertools
 import json
 
-from conftest import file_bytes, read_docs, read_ledger, run_pipeline
+from tests.support import file_bytes, read_docs, read_ledger, run_pipeline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import repair
-from pipeline.config import RepairConfig
+from pipeline.steps import repair
+from pipeline.steps.repair import RepairConfig
 
 SENTENCES = [
     "The regional council said emergency crews had rescued dozens of residents.",
@@ -67,31 +67,32 @@ def test_random_documents(tmp_path_factory, docs):
 @settings(max_examples=300, deadline=None)
 @given(texts=st.lists(document, min_size=0, max_size=12), n_words=st.integers(1, 6))
 def test_compiled_kernels_equal_numpy(texts, n_words):
-    # pipeline/_native.c against the numpy functions it stands in for, on any Unicode (CJK and
+    # pipeline/text/_native.c against the numpy functions it stands in for, on any Unicode (CJK and
     # mixed texts, surrogates, empty texts): the same arrays, so the output never depends on
     # whether the kernel was built.
     import numpy as np
 
-    from pipeline import chars, dedup
-    assert dedup._native is not None, "pipeline._native was not built"
-    fast = dedup.tokenize(texts)
-    slow = dedup._tokenize_numpy(*chars.code_points(texts))
+    from pipeline.dedup import tokens
+    from pipeline.text import chars
+    assert tokens._native is not None, "pipeline.text._native was not built"
+    fast = tokens.tokenize(texts)
+    slow = tokens._tokenize_numpy(*chars.code_points(texts))
     for name in ("norm", "norm_offsets", "tok_starts", "tok_hash", "tok_offsets", "cjk"):
         a, b = getattr(fast, name), getattr(slow, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
-    for got, want in zip(dedup.shingle_hashes(fast, n_words), dedup._shingle_hashes_numpy(slow, n_words, 5)):
+    for got, want in zip(tokens.shingle_hashes(fast, n_words), tokens._shingle_hashes_numpy(slow, n_words, 5)):
         assert got.dtype == want.dtype and np.array_equal(got, want)
     # language ID's scan: character classes, function-word hits, word runs per document
-    from pipeline import langid
     from pipeline.model import Document
+    from pipeline.steps.langid import textscan
     docs = [Document(doc_id=str(i), text=t + " the der und que что في", source="p", order=(0, i), metadata=None)
             for i, t in enumerate(texts)]
-    fast = langid.TextBatches(docs).batches
-    kernel, langid._kernel = langid._kernel, None
+    fast = textscan.TextBatches(docs).batches
+    kernel, textscan._kernel = textscan._kernel, None
     try:
-        slow = langid.TextBatches(docs).batches
+        slow = textscan.TextBatches(docs).batches
     finally:
-        langid._kernel = kernel
+        textscan._kernel = kernel
     assert len(fast) == len(slow)
     for a, b in zip(fast, slow):
         assert a[0] == b[0]
@@ -109,11 +110,11 @@ def test_compiled_kernels_equal_numpy(texts, n_words):
             owner += [d] * len(pieces)
         if spans:
             se, doc_idx = np.array(spans, np.int64), np.array(owner, np.int64)
-            got = langid._span_counts(cls, offsets, se, doc_idx, 2)
-            langid._kernel = None
+            got = textscan.span_counts(cls, offsets, se, doc_idx, 2)
+            textscan._kernel = None
             try:
-                want = langid._span_counts(cls, offsets, se, doc_idx, 2)
+                want = textscan.span_counts(cls, offsets, se, doc_idx, 2)
             finally:
-                langid._kernel = kernel
+                textscan._kernel = kernel
             for x, y in zip(got, want):
                 assert x.dtype == y.dtype and np.array_equal(x, y)

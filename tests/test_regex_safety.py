@@ -1,15 +1,24 @@
 """No regular expression of the pipeline backtracks catastrophically on 1 MB adversarial input."""
+import importlib
+import pkgutil
 import re
 import time
 
 import pytest
 
-from pipeline import dedup, filters, langid, repair, segment
+import pipeline
+
+
+def _modules():
+    """Every module of the package (not ``__main__``, which runs the command)."""
+    for info in pkgutil.walk_packages(pipeline.__path__, "pipeline."):
+        if not info.name.endswith("__main__"):
+            yield importlib.import_module(info.name)
 
 
 def _patterns():
     found = {}
-    for mod in (dedup, filters, langid, repair, segment):
+    for mod in _modules():
         for name, value in vars(mod).items():
             if isinstance(value, re.Pattern):
                 found[f"{mod.__name__}.{name}"] = value

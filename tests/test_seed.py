@@ -1,7 +1,7 @@
 """The seed article comes out as issue 2 specifies."""
 import json
 
-from conftest import read_docs, read_ledger
+from tests.support import read_docs, read_ledger
 
 
 def _norm(s):
@@ -50,7 +50,7 @@ def test_byline_in_ledger(seed_output):
 
 
 def test_seed_conserved(seed_output):
-    from conftest import SEEDS
+    from tests.support import SEEDS
     original = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
     kept = read_docs(seed_output)[0]["text"]
     removed = [r["text"] for r in read_ledger(seed_output)]

@@ -1,0 +1,6 @@
+"""Process-wide settings for the command's own processes (placeholder, filled after measuring)."""
+from __future__ import annotations
+
+
+def apply() -> None:
+    pass
