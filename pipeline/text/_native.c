@@ -1,35 +1,33 @@
 /* Hot loops of the dedup keys, the dedup barrier and language ID, each the exact counterpart of a
- * numpy function in pipeline/dedup.py or pipeline/langid.py, which computes the same values where
+ * numpy function in pipeline/dedup/ or pipeline/steps/langid/, which computes the same values where
  * this module was not built (tests compare the two). Arguments are raw buffers: only their sizes
  * are checked here, so callers pass the dtypes each kernel names (the Python wrappers do).
  *
- * 1. MinHash signatures in datasketch's "affine32" scheme. For every shingle hash h of a row (its low 32 bits, mixed by murmur3's fmix32) and every
- * permutation j: v = a[j] * h + b[j] modulo 2^32; the row's signature is the minimum per j.
- * This is what pipeline.dedup.MinHasher's numpy path computes, value for value (a test checks
- * it, and against datasketch itself); the numpy path is the fallback when this module was not
- * built. It exists because rensa hands its signatures back only as Python lists, which cost
- * ~5x its hashing.
+ * 1. MinHash signatures in datasketch's "affine32" scheme. For every shingle hash h of a row (its
+ * low 32 bits, mixed by murmur3's fmix32) and every permutation j: v = a[j] * h + b[j] modulo
+ * 2^32; the row's signature is the minimum per j. This is what pipeline.dedup.minhash.MinHasher's
+ * numpy path computes, value for value (a test checks it, and against datasketch itself).
  *
  * affine32(flat, offsets, a, b, out): flat uint64[n], offsets uint64[rows + 1] (non-decreasing,
  * offsets[rows] <= n), a and b uint32[num_perm], out uint32[rows * num_perm], written in place.
  * A row without shingles is left all 0xFFFFFFFF.
  *
- * 2. Tokens of a batch of texts (pipeline.dedup.tokenize): one pass per text over its code points
+ * 2. Tokens of a batch of texts (pipeline.dedup.tokens.tokenize): one pass per text over its code points
  * instead of ~15 numpy passes over the batch.
  *
- * 3. Shingle hashes of those tokens (pipeline.dedup.shingle_hashes).
+ * 3. Shingle hashes of those tokens (pipeline.dedup.tokens.shingle_hashes).
  *
- * 4. The language-ID scan of a batch of documents (pipeline.langid.TextBatches): character classes
+ * 4. The language-ID scan of a batch of documents (pipeline.steps.langid.textscan.TextBatches): character classes
  * and where the exclusive function words are.
  *
- * 5. Character counts of the sentences language ID judges (pipeline.langid._span_counts).
+ * 5. Character counts of the sentences language ID judges (pipeline.steps.langid.textscan.span_counts).
  *
- * 6. The estimated Jaccard of signature pairs in the dedup barrier (pipeline.dedup._agreement).
+ * 6. The estimated Jaccard of signature pairs in the dedup barrier (pipeline.dedup.store.agreement).
  *
- * 7. The LSH band hashes of signatures (pipeline.dedup.band_hashes).
+ * 7. The LSH band hashes of signatures (pipeline.dedup.minhash.band_hashes).
  */
 #define PY_SSIZE_T_CLEAN
-/* The module's VERSION: pipeline/kernels.py treats a build of another version (an older _native.c)
+/* The module's VERSION: pipeline/text/kernels.py treats a build of another version (an older _native.c)
  * as not built. Raise both when a kernel is added or changed. */
 #define KERNELS_VERSION 3
 #include <Python.h>
