@@ -92,4 +92,11 @@ def tokens(text: str) -> tuple[str, list[str], bool]:
 def exact_hash(text: str) -> int:
     """The dedup key's hash of a text's normalised form (lower case, word characters only)."""
     from pipeline.dedup.tokens import tokenize
-    return tokenize([text]).exact(0, 1)
+    return exact_of(tokenize([text]), 0, 1)
+
+
+def exact_of(toks, lo: int, hi: int) -> int:
+    """The exact hash of texts lo..hi-1 of a batch of tokens (joined): the key's definition."""
+    import xxhash
+    a, b = toks.norm_offsets[lo], toks.norm_offsets[hi]
+    return xxhash.xxh3_64_intdigest(toks.norm[a:b].tobytes())

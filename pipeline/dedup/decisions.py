@@ -18,10 +18,8 @@ from .graph import unique
 DECISIONS_SCHEMA = pa.schema([("shard", pa.int32()), ("file", pa.int64()), ("pos", pa.int64()),
                               ("para", pa.int32()), ("reason", pa.string()), ("detail", pa.string())])
 
-# Drops per piece of the decisions when they are written as they are made. Measured on 3 December
-# (6 million synthetic signatures, 5.13 million near copies of one item, barrier by ranges): the
-# driver peaked at 2,230 MB building them all at once, 1,440 MB in pieces of 2^20, 909 MB in
-# pieces of 2^18, where the components (``near_drops``) are the larger part.
+# Drops per piece of the decisions when they are written as they are made: the driver never holds
+# all of them at once (with millions of drops they would outweigh the components, ``near_drops``).
 DECISION_PIECE = 1 << 18
 
 
@@ -45,7 +43,7 @@ def finish(c, results: list, stats: dict | None, worker_cpu: float, out: str) ->
 
 def _decision_pieces(c, results: list):
     """The decisions tables of the drops of consecutive shards, about ``DECISION_PIECE`` drops
-    each, each sorted by position. Shards cover consecutive positions (``read.plan``), and a
+    each, each sorted by position. Shards cover consecutive positions (``io.inputs.plan``), and a
     shard's drops are all in one piece, so the pieces in turn are sorted too."""
     segs = [np.asarray(c.col("seg", r[0]), np.int64) for r in results]
     if not sum(len(s) for s in segs):
@@ -89,8 +87,7 @@ def _bools(arr) -> np.ndarray:
 
 def _decisions(c, mem, kee, sim, ex, reason_exact, reason_near) -> pa.Table:
     """Decision rows for drops ``mem`` of keepers ``kee``, with their detail as JSON (sorted keys),
-    built column by column: a string per row in Python took 1.3 s for the 725,000 rows of the 1 GB
-    perf corpus."""
+    built column by column, not a string per row in Python (millions of drops on a large night)."""
     uk = unique(kee)
     names = c.doc_ids_array(uk)
     quoted = _json_strings(names).take(pa.array(np.searchsorted(uk, kee)))

@@ -52,8 +52,7 @@ def run_pairs(first: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def unique(x: np.ndarray) -> np.ndarray:
     """Sorted distinct values of a 1-d array. numpy 2's ``np.unique`` goes through a hash table
-    when no indices are asked for, which is ~100x slower than sorting on millions of values
-    (11 s against 0.12 s for 10 million int64)."""
+    when no indices are asked for, which is far slower than sorting on millions of values."""
     s = np.sort(x)
     return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 

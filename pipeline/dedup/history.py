@@ -84,7 +84,7 @@ def segments(state: str, cfg: DedupConfig, exclude_run: str) -> list[Segment]:
 def seen(state: str, exclude_run: str) -> list | None:
     """What a barrier run now would dedup against: the history segments (name, run, rows) without
     the given run's own, or None without a state folder. The barrier's marker records it, and a
-    rerun whose history differs does not reuse that barrier (``runner._forget_barrier``)."""
+    rerun whose history differs does not reuse that barrier (``run.workdir.WorkFolder.resume``)."""
     if not state:
         return None
     return [[s["name"], s["run"], s["rows"]] for s in read_index(state)["segments"] if s["run"] != exclude_run]
@@ -92,7 +92,7 @@ def seen(state: str, exclude_run: str) -> list | None:
 
 def _clear_temporaries(state: str) -> None:
     """Temporary files that an append or a compaction killed midway left in the index folder.
-    The callers hold the state folder's lock (``runner._Lock``), so no one is writing them."""
+    The callers hold the state folder's lock (``io.lock.FolderLock``), so no one is writing them."""
     if os.path.isdir(_dir(state)):
         atomic.remove_temporaries(_dir(state))
 

@@ -15,8 +15,8 @@ from .tokens import SHINGLING
 
 def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) of datasketch 2's "affine32" permutations h -> a * h + b mod 2^32, drawn as
-    ``MinHash._init_permutations`` draws them (a test holds them equal): importing datasketch
-    would cost each worker ~0.4 CPU s (it imports scipy)."""
+    ``MinHash._init_permutations`` draws them (a test holds them equal), without importing
+    datasketch in every worker (it imports scipy)."""
     gen = np.random.RandomState(seed)        # the legacy generator: its stream never changes
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
@@ -94,9 +94,8 @@ def identity(cfg: DedupConfig) -> dict:
 
 def band_hashes(sig: np.ndarray, bands: int) -> np.ndarray:
     """(bands, n) uint64: a 64-bit hash of each band's rows, salted by the band number. By the
-    compiled kernel where it was built (a perf shard's 49,500 signatures of 128 values in 32 bands:
-    0.012-0.018 CPU s, against 0.127-0.150 in numpy, whose passes over strided columns make a
-    temporary each), else numpy."""
+    compiled kernel where it was built (numpy's passes over strided columns make a temporary
+    each), else numpy."""
     n, p = sig.shape
     if _native is not None and sig.dtype == np.uint32 and n and p and p % bands == 0:
         out = np.empty((bands, n), np.uint64)

@@ -69,8 +69,7 @@ def rank_group(hist: np.ndarray, seg: np.ndarray, nsegs: int) -> np.ndarray:
 
 
 # The barrier's peak memory per document or paragraph it reads (its per-item columns, ranks and
-# sort buffers), measured: 240 bytes for 10 million synthetic signatures (scripts/bench_dedup.py,
-# 2.39 GB), ~360 for the 1 GB perf corpus (965 MB for the whole driver, ~2.7 million items).
+# sort buffers), as scripts/bench_dedup.py and the bench's largest corpus show it, rounded up.
 BARRIER_BYTES_PER_ITEM = 360
 
 
@@ -79,9 +78,7 @@ def barrier_items(segments: list[Segment]) -> int:
     return sum(pq.ParquetFile(s.base + ".keys.parquet").metadata.num_rows for s in require_keys(segments))
 
 
-# Smaller band passes are not worth shipping to workers. At 200,000 the 97.9 MB perf corpus's
-# paragraphs stayed in the driver: its barrier took 1.01-1.15 s with 2 workers, against 0.70-0.93 s
-# on them (three interleaved pairs, 3 December).
+# Smaller band passes are not worth shipping to workers (the file they read is written first).
 PARALLEL_MIN_ITEMS = 50_000
 
 

@@ -16,10 +16,9 @@ import pyarrow as pa
 from ..io import atomic
 from ..text.kernels import native as _native     # the compiled kernels, or None: numpy computes the same values
 
-# Signatures the Jaccard of candidate pairs may hold at once in the driver (``jaccard_of``); more
-# are read per chunk of pairs, and from PAIRS_PER_TASK pairs on the workers: on the 1 GB perf
-# corpus the paragraphs' 3.2 million candidate pairs and 0.8 million member-keeper pairs took
-# the driver 5.5 CPU s (1.5 million paragraphs' signatures, 0.75 GB).
+# Bytes of signatures the Jaccard of candidate pairs may hold at once in the driver
+# (``jaccard_of``); beyond, they are read per chunk of pairs, and from PAIRS_PER_TASK pairs on
+# the workers, a task per PAIRS_PER_TASK pairs.
 SIG_BUFFER = 64 << 20
 PAIRS_PER_TASK = 1 << 19
 
@@ -119,9 +118,8 @@ class SegmentReader:
     def jaccard(self, a: np.ndarray, b: np.ndarray, max_bytes: int = 64 << 20, sub: int = 1 << 14) -> np.ndarray:
         """Estimated Jaccard of the pairs (a[i], b[i]), in chunks of pairs whose signatures take
         ``max_bytes`` on each side. The pairs go sorted by ``a``, so that a chunk's ``a`` side is a
-        few dense spans (sequential reads); its ``b`` side is gathered in sorted order. (Reading
-        the two sides of each chunk as one set of rows, whole segment files for the dense one,
-        took twice as long on the 1 GB perf corpus: 6.1 against 3.0 s for 3.2 million pairs.)"""
+        few dense spans (sequential reads); its ``b`` side is gathered in sorted order, so no
+        signature is read twice per chunk."""
         out = np.empty(len(a), dtype=np.float64)
         if not len(a):
             return out
@@ -209,9 +207,8 @@ class SegmentReader:
 def agreement(sa: np.ndarray, ia: np.ndarray, sb: np.ndarray, ib: np.ndarray, out: np.ndarray,
                sub: int = 1 << 14) -> None:
     """``out[j]``: the share of equal values in signatures ``sa[ia[j]]`` and ``sb[ib[j]]`` (the
-    estimated Jaccard): by the compiled kernel (500,000 pairs of 128 values: 0.09-0.12 CPU s against
-    0.38-0.46 for numpy, which gathers both rows into temporaries), or by numpy in sub-chunks
-    whose temporaries malloc reuses (larger ones are mapped afresh every time)."""
+    estimated Jaccard): by the compiled kernel (numpy gathers both rows into temporaries), or by
+    numpy in sub-chunks whose temporaries malloc reuses (larger ones are mapped afresh every time)."""
     w = sa.shape[1]
     if sb.shape[1] != w or not len(ia) == len(ib) == len(out):
         raise ValueError("signature pairs: both sides need the same width, and one index pair per output")

@@ -36,13 +36,9 @@ class Tokens:
     tok_offsets: np.ndarray     # (texts + 1,) int64
     cjk: np.ndarray             # (texts,) bool
 
-    def exact(self, lo: int, hi: int) -> int:
-        """Hash of the normalised text of texts lo..hi-1 (joined)."""
-        a, b = self.norm_offsets[lo], self.norm_offsets[hi]
-        return xxhash.xxh3_64_intdigest(self.norm[a:b].tobytes())
-
     def exact_many(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """``exact(lo[i], hi[i])`` for every i, without a numpy slice and a copy per text."""
+        """For every i, the hash of the normalised text of texts ``lo[i]`` .. ``hi[i] - 1``
+        (joined), without a numpy slice and a copy per text."""
         buf = memoryview(np.ascontiguousarray(self.norm, np.uint32)).cast("B")
         at = (self.norm_offsets * 4).tolist()
         h = xxhash.xxh3_64_intdigest

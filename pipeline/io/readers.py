@@ -25,10 +25,36 @@ from .inputs import INVALID_INPUT, TOO_LONG, InputConfig, ShardSpec
 
 _STREAM_ERRORS = (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError)
 
-# A row group read in slices is read page by page, through a buffer of _PARQUET_BUFFER bytes (with
-# pyarrow's default pre-buffering each slice loaded the whole compressed row group first: on a 200
-# MB row group in 12 slices, 185 MB of Arrow memory against 47 MB), in batches of about
-# _PARQUET_BATCH_BYTES (uncompressed; at least one row).
+
+def needs_pandas(t) -> bool:
+    """Whether converting values of the Arrow type ``t`` (or of a schema) to Python differs when
+    pyarrow takes pandas for absent: nanosecond timestamps, durations and times of day (also
+    inside lists, structs, maps, dictionaries and extension types) become ``pandas.Timestamp`` or
+    ``Timedelta`` with it, ``datetime`` values or an error without it."""
+    if isinstance(t, pa.Schema):
+        return any(needs_pandas(f.type) for f in t)
+    if isinstance(t, pa.BaseExtensionType):
+        return needs_pandas(t.storage_type)
+    if pa.types.is_timestamp(t) or pa.types.is_duration(t) or pa.types.is_time64(t):
+        return t.unit == "ns"
+    if pa.types.is_dictionary(t):
+        return needs_pandas(t.value_type)
+    return any(needs_pandas(t.field(i).type) for i in range(t.num_fields))
+
+
+def let_pandas_in() -> None:
+    """Make pyarrow convert as it does with pandas, also in a process that held pandas back
+    (``pipeline.tuning``, the command's processes): the metadata of such values then reads the
+    same in any process. A no-op where pyarrow already has pandas; where the installed pandas is
+    too old for pyarrow, pyarrow converts without it in any process."""
+    try:
+        pa.table({"x": pa.array([], pa.int8())}).to_pandas()     # imports pandas; pyarrow records it
+    except ImportError:
+        pass
+
+# A row group read in slices is read page by page, through a buffer of _PARQUET_BUFFER bytes
+# (pyarrow's default pre-buffering would load the whole compressed row group for each slice), in
+# batches of about _PARQUET_BATCH_BYTES (uncompressed; at least one row).
 _PARQUET_BUFFER = 1 << 22
 _PARQUET_BATCH_BYTES = 1 << 22
 
@@ -326,6 +352,8 @@ class ShardReader:
                 or pa.types.is_large_binary(ttype)):
             yield self._bad(rel, rel, "", f"Parquet column '{text_f}' is {ttype}, not a string", (idx, row0))
             return
+        if needs_pandas(pf.schema_arrow):
+            let_pandas_in()
         row = row0
         for table, error, n in self._parquet_pieces(pf, end):
             if error is not None:

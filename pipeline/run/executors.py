@@ -29,7 +29,7 @@ def _pool_context():
 
 
 def prestart() -> None:
-    """Start the fork server now, ahead of the pool: it imports and warms up (~0.5 s) in the
+    """Start the fork server now, ahead of the pool: it imports and warms up in the
     background while the caller goes on; the pool later forks its workers from it."""
     if _pool_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver

@@ -3,7 +3,8 @@ tables and models that every shard task needs, so that each worker forked from t
 warm instead of paying for them in its first task (pyarrow's first ``pa.array``, the code-point
 tables, the fastText model, the Parquet writer).
 
-It changes nothing of the process's settings. Importing it never fails: the fork server would
+It applies the command's process-wide settings (``pipeline.tuning``) first when the command
+started the pool, and only then. Importing it never fails: the fork server would
 die with it, so anything that goes wrong here is left for the task itself to meet (and report)
 as it would without the warm-up.
 """
@@ -12,6 +13,11 @@ from __future__ import annotations
 
 def warm_up() -> None:
     import io
+    import os
+
+    from .. import tuning
+    if os.environ.get(tuning.ENV):      # started by the command, which applied them to itself
+        tuning.apply()
 
     import numpy as np
     import pyarrow as pa

@@ -12,18 +12,11 @@
  * offsets[rows] <= n), a and b uint32[num_perm], out uint32[rows * num_perm], written in place.
  * A row without shingles is left all 0xFFFFFFFF.
  *
- * 2. Tokens of a batch of texts (pipeline.dedup.tokens.tokenize): one pass per text over its code points
- * instead of ~15 numpy passes over the batch.
- *
+ * 2. Tokens of a batch of texts (pipeline.dedup.tokens.tokenize), in one pass per text.
  * 3. Shingle hashes of those tokens (pipeline.dedup.tokens.shingle_hashes).
- *
- * 4. The language-ID scan of a batch of documents (pipeline.steps.langid.textscan.TextBatches): character classes
- * and where the exclusive function words are.
- *
- * 5. Character counts of the sentences language ID judges (pipeline.steps.langid.textscan.span_counts).
- *
+ * 4. The language-ID scan of a batch of documents (pipeline.steps.langid.textscan.TextBatches).
+ * 5. Character counts of the sentences language ID judges (textscan.span_counts).
  * 6. The estimated Jaccard of signature pairs in the dedup barrier (pipeline.dedup.store.agreement).
- *
  * 7. The LSH band hashes of signatures (pipeline.dedup.minhash.band_hashes).
  */
 #define PY_SSIZE_T_CLEAN
@@ -292,7 +285,7 @@ done:
  * letters int64[docs * 16] (each document's letters by script: classes bits 4-7),
  * and for each run of 2..longest word characters whose key is in the table, in order, its start
  * (hit_starts int64[>= n]) and bucket (hit_buckets int64[>= n]). A run's key is fmix64(length +
- * sum(c_i * P^(i + 1))) over its lower-case code points c_i, modulo 2^64: langid._token_keys. */
+ * sum(c_i * P^(i + 1))) over its lower-case code points c_i, modulo 2^64: textscan._token_keys. */
 static int64_t scan_of(const uint32_t *cps, const int64_t *offsets, Py_ssize_t docs, const uint32_t *packed,
                        Py_ssize_t n_packed, const uint8_t *classes, Py_ssize_t n_classes, const uint64_t *table,
                        int bits, int64_t longest, uint8_t *out_classes, int64_t *hit_starts, int64_t *hit_buckets,

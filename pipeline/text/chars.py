@@ -33,9 +33,8 @@ def tables() -> dict:
     """``letter``, ``space``, ``word`` (letters, digits and combining marks), ``script`` (index in
     SCRIPT_NAMES + 1, or 0) and ``lower`` (the lower-case code point when it is one character)."""
     if not _T:
-        # Loops in C only (map over str methods, str.lower over blocks): 0.09-0.11 CPU s instead of
-        # 0.20-0.24 with a generator per table, paid by each process that classifies text (the fork
-        # server's warm-up, or the first shard of a 1-worker run).
+        # Loops in C only (map over str methods, str.lower over blocks), not a generator per table:
+        # every process that classifies text pays for these tables once.
         cps = np.arange(LIMIT, dtype="<u4")                # little-endian, as utf-32-le reads it
         chars = cps.tobytes().decode("utf-32-le", "surrogatepass")
         _T["letter"] = np.frombuffer(bytes(map(str.isalpha, chars)), dtype=bool)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pipeline.dedup.tokens import shingle_hashes, tokenize
-from tests.support import exact_hash, tokens
+from tests.support import exact_hash, exact_of, tokens
 
 
 def test_shingles_are_token_ngrams_hashed_by_content():
@@ -21,10 +21,10 @@ def test_normalised_exact_hash():
     assert exact_hash("Der Rhein") != exact_hash("Der Main")
     assert exact_hash("ab c") == exact_hash("a bc")       # only word characters count
     toks = tokenize(["Der Rhein.", "Der Main!"])
-    assert toks.exact(0, 2) == exact_hash("derrheindermain")   # joined texts
+    assert exact_of(toks, 0, 2) == exact_hash("derrheindermain")   # joined texts
     toks = tokenize(["Der Rhein.", "", "Москва — столица.", "東京は大きい", "!!", "Der Main!"])
     lo, hi = np.array([0, 0, 1, 2, 3, 4, 5, 1]), np.array([1, 6, 2, 3, 4, 5, 6, 1])
-    assert toks.exact_many(lo, hi).tolist() == [toks.exact(a, b) for a, b in zip(lo, hi)]
+    assert toks.exact_many(lo, hi).tolist() == [exact_of(toks, a, b) for a, b in zip(lo, hi)]
     assert toks.exact_many(lo[:0], hi[:0]).dtype == np.uint64
 
 def test_tokens_in_several_scripts():
