@@ -73,11 +73,6 @@ class Registry:
     def __iter__(self):
         return iter(sorted(self._items.values(), key=lambda c: (c.order, c.name)))
 
-    def __getitem__(self, name: str) -> type:
-        return self._items[name]
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 FILTERS = Registry("filter")

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from .config import REASONS
 from .io import atomic
 
+
 def _meaning(reason: str) -> str:
     """The legend of a reason, as the step that removes with it declared it."""
     return REASONS[reason].meaning if reason in REASONS else ""

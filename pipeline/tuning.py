@@ -1,8 +1,8 @@
 """Process-wide settings for the command's own processes.
 
 The command line applies them (``apply``) to its own process (``cli.entry``) and to the processes
-it starts for the local executor: its fork server, before the warm-up (``run/warm.py``, told by
-``ENV``), and every worker (the executor's ``setup``). Never on import, and never when the pipeline
+it starts for the local executor: its fork server, around the warm-up (``run/warm.py``, told by
+``ENV``), and every worker (the executor's ``setup``). Ray's workers are Ray's own. Never on import, and never when the pipeline
 is called as a library: a program that calls ``pipeline.run.runner.run`` or ``cli.main`` keeps its
 process as it is. Each setting is here because ``make bench`` gains 5% or more with it
 (docs/performance.md has the figures):
@@ -41,8 +41,13 @@ def apply() -> None:
     os.environ[ENV] = "1"
     _hold_back_pandas()          # first: before anything asks pyarrow about pandas
     _allocator()
-    gc.freeze()
+    freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def freeze() -> None:
+    """Move what the process holds now out of the collector's way (after imports or a warm-up)."""
+    gc.freeze()
 
 
 def _allocator() -> None:

@@ -120,7 +120,7 @@ def main() -> int:
     ap.add_argument("--template", action="store_true",
                     help="every planted near-duplicate copies the same item (a template repeated with small changes)")
     ap.add_argument("--range-records", type=int, default=0, help="records per range for --barrier ranges "
-                    "(default: dedup_ranges.RANGE_RECORDS)")
+                    "(default: pipeline.dedup.ranges.RANGE_RECORDS)")
     ap.add_argument("--barrier-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.barrier_only:

@@ -29,7 +29,8 @@ else:
     rc = cli.main(argv)
 ex = LocalExecutor(2, setup=tuning.apply if sys.argv[1] == "entry" else None)
 try:
-    workers = ex.map(eval, [("__import__('gc').get_threshold()[0]",)] * 2)
+    workers = ex.map(eval, [("[__import__('gc').get_threshold()[0], "
+                              "__import__('gc').get_freeze_count() > len(__import__('gc').get_objects())]",)] * 2)
 finally:
     ex.close()
 print(json.dumps({"rc": rc, "here": probe(), "workers": workers}))
@@ -51,9 +52,9 @@ def test_the_command_tunes_its_processes_and_a_library_call_does_not(tmp_path):
     library = _run(_RUN, "main", cfg, str(src), str(tmp_path / "b"))
     assert entry["rc"] == library["rc"] == 0
     assert entry["here"] == [50_000, True, "system", False]       # tuned, and pandas never imported
-    assert entry["workers"] == [50_000, 50_000]                   # the workers it starts too
+    assert entry["workers"] == [[50_000, True]] * 2     # the workers it starts too (the warm-up frozen)
     assert library["here"][0] == 700 and not library["here"][1] and library["here"][3]      # as Python left it
-    assert library["workers"] == [700, 700]
+    assert [w[0] for w in library["workers"]] == [700, 700]
 
 
 # Arrays of many Arrow types, nanosecond ones with values that are not whole microseconds and some

@@ -16,7 +16,8 @@ def warm_up() -> None:
     import os
 
     from .. import tuning
-    if os.environ.get(tuning.ENV):      # started by the command, which applied them to itself
+    tuned = bool(os.environ.get(tuning.ENV))     # started by the command, which applied them to itself
+    if tuned:
         tuning.apply()
 
     import numpy as np
@@ -35,6 +36,8 @@ def warm_up() -> None:
     textscan.fw_table()
     for backend in ("cld2", "fasttext"):                # the default detectors
         backends.get_backend(backend).detect("warm up")
+    if tuned:
+        tuning.freeze()                                 # what the warm-up made, too
 
 
 try:

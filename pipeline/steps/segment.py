@@ -2,12 +2,12 @@
 language rules).
 
 A line break always ends a sentence (lists, bylines and headlines are lines). Inside a line the
-splitter is sentencex (accurate and fast on the public gold of several languages), with merge rules for the cases it gets wrong: German ordinals ("19. Jahrhundert"), French "M.",
+splitter is sentencex (accurate and fast on the public gold of several languages), with merge
+rules for the cases it gets wrong: German ordinals ("19. Jahrhundert"), French "M.",
 initials ("George W. Bush") and any piece that starts in lower case ("т. е. пример").
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -16,7 +16,6 @@ from typing import Literal
 
 from ..model import Document, Paragraph, Sentence
 from ..registry import option
-from .repair import EMPTY
 
 
 @dataclass(frozen=True)
@@ -160,6 +159,4 @@ class Segment:
     def __call__(self, docs: list[Document]) -> None:
         for d in docs:
             if d.removed is None:
-                segment_document(d, self.cfg)
-                if not d.paragraphs:
-                    d.remove(EMPTY, json.dumps({"chars": len(d.text)}))
+                segment_document(d, self.cfg)     # (repair removed the blank ones: each has a paragraph)
