@@ -3,9 +3,9 @@
 A boundary only ever follows end punctuation: ``. ! ? …`` and the full stops of other scripts,
 then whitespace, or a CJK full stop (``。！？``), which needs none. Whether a full stop ends a
 sentence is decided from the word before it and the word after it, by the rules in
-``_full_stop``; every other mark ends one unless the sentence plainly goes on. Line breaks are
-whitespace here: which line breaks end a sentence is the segment step's business
-(``pipeline/steps/segment.py``, hard-wrapped lines).
+``_full_stop``; every other mark ends one unless the sentence plainly goes on. Inside a run of
+lines a line break is whitespace; which line breaks end a sentence is decided in ``lines.py``
+(all but those after hard-wrapped lines).
 
 Abbreviations come from sentencex's per-language lists (``abbreviations/``, MIT).
 """
@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import Callable
+
+from .lines import blocks
 
 # Stops that need no space after them (CJK, Ethiopic, Burmese).
-FULLWIDTH_STOPS = "。！？｡።፧။"
+FULLWIDTH_STOPS = "。！？｡．።፧။"
 # Closing quotes include “ and ‘, which close German and Slovak quotations („So.“).
 CLOSERS = "\"'”’“‘»›)]}」』）】〕〉》"
 OPENERS = "\"'“‘„‚«‹([{「『（【〔〈《¿¡"
@@ -38,6 +41,8 @@ def _candidates(lang: str) -> tuple[re.Pattern, re.Pattern]:
             re.compile(rf"([{stops}]+)([{_CLOSE}]*)\Z"))
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_REFERENCES = re.compile(r"(?:\[\d{1,3}\])+")       # footnote marks after a stop: ".[7][8]"
 _TOKEN_WINDOW = 64      # how far back a token is looked for: a longer one is no word
 
 _SPACE = re.compile(r"\s*")
@@ -161,8 +166,21 @@ class _Splitter:
             stop = m.start() + parted.start()
             if any(ch in FULLWIDTH_STOPS for ch in term):
                 at = self._cjk_stop(stop, end, close, nxt)
+            elif nxt == end and _CJK.match(text, end):
+                lo = max(0, stop - _TOKEN_WINDOW)
+                word = text[max(text.rfind(" ", lo, stop), lo - 1) + 1:stop]
+                # "...from the war.那么，这其间": a Latin sentence ends where CJK text starts; an
+                # initialism does not ("B.C.的警方")
+                at = end if len(word) > 1 and word[-2:].isalpha() and "." not in word else None
             elif nxt == end:
-                continue                    # no space after: "3.5", "news.asp?id=9", "e.g"
+                refs = _REFERENCES.match(text, end)
+                if refs is None or not text[refs.end():refs.end() + 1].isspace():
+                    continue                # no space after: "3.5", "news.asp?id=9", "e.g"
+                nxt = _SPACE.match(text, refs.end()).end()      # "martyr.[1] The emperor"
+                if nxt < n and text[nxt].isupper():
+                    at = nxt
+                else:
+                    continue
             else:
                 lo = max(0, stop - _TOKEN_WINDOW)
                 tok_start = max(text.rfind(" ", lo, stop), text.rfind("\n", lo, stop), lo - 1) + 1
@@ -174,6 +192,8 @@ class _Splitter:
 
     def _cjk_stop(self, start: int, end: int, close: str, nxt: int) -> int | None:
         text = self.text
+        if text[start] == "．" and nxt == end and text[nxt].isdigit():
+            return None                     # a full-width decimal point: "３．２９％"
         if text.rfind("《", self.start, start) > text.rfind("》", self.start, start):
             return None                     # inside a title: "《摔跤吧！爸爸》"
         if close:
@@ -261,6 +281,8 @@ class _Splitter:
         if len(word) == 1 or _ROMAN.fullmatch(word):
             if word.islower():
                 return nxt if upper and low in ENDING else None         # "т. е.", "z. B.", "н. э. В"
+            if c.isdigit():
+                return None                 # "auf S. 225", "p. 5"
             if upper and _next_word(self.text, nxt) not in self.starters:
                 before = self._word_before(word_start)
                 if not self.starters or _is_capitalised(before) or len(before.rstrip(".")) == 1:
@@ -305,14 +327,18 @@ class _Splitter:
 
 # "1) The first item 2) The second item": a text that opens with a number and a parenthesis is a
 # list; each next number in sequence starts an item.
-_PAREN_ITEM = re.compile(r"\s*(\d{1,2})\)\s")
-_PAREN_ITEMS = re.compile(r"(?<=\s)(\d{1,2})\)\s")
+_PAREN_ITEM = re.compile(r"(?<!\s)\s*+(\d{1,2}|[a-z])\)\s")
+_PAREN_ITEMS = re.compile(r"(?<=\s)(\d{1,2}|[a-z])\)\s")
+
+
+def _item_value(label: str) -> int:
+    return int(label) if label.isdigit() else ord(label)
 
 
 def _paren_items(text: str) -> list[int]:
-    value, out = int(_PAREN_ITEM.match(text).group(1)), []
+    value, out = _item_value(_PAREN_ITEM.match(text).group(1)), []
     for m in _PAREN_ITEMS.finditer(text):
-        if int(m.group(1)) == value + 1:
+        if _item_value(m.group(1)) == value + 1:
             out.append(m.start())
             value += 1
     return out
@@ -323,12 +349,28 @@ def boundaries(text: str, lang: str) -> list[int]:
     return _Splitter(text, lang).boundaries()
 
 
+def sentence_starts(text: str, lang: str, join_wrapped: bool = True,
+                    split: Callable[[str, str], list[int]] = boundaries) -> list[int]:
+    """Offsets where a sentence starts in the paragraph ``text``, 0 left out: at every line
+    break but those after hard-wrapped lines (``lines.wrapped``), and where ``split`` finds one
+    inside a run of lines."""
+    if "\n" not in text:
+        return split(text, lang)
+    starts = []
+    for a, b in blocks(text, join_wrapped):
+        if a:
+            starts.append(a)
+        starts.extend(a + k for k in split(text[a:b], lang) if k)
+    return starts
+
+
 def split_sentences(text: str, lang: str) -> list[str]:
-    """The sentences of one paragraph, in order, without the whitespace between them.
+    """The sentences of one paragraph, in order, without the whitespace between them: what the
+    segment step makes of it with its default options.
 
     ``lang`` is an ISO 639-1 code ("en", "de", "zh", ...); a language without its own rules gets
-    the general ones. Line breaks inside ``text`` are read as spaces: to keep lines apart, split
-    them first (the segment step joins only hard-wrapped lines).
+    the general ones. A line break ends a sentence unless the line was hard-wrapped ("It was a
+    cold" / "night in the city.").
     """
-    cuts = [0, *boundaries(text, lang), len(text)]
+    cuts = [0, *sentence_starts(text, lang), len(text)]
     return [s for a, b in zip(cuts, cuts[1:]) if (s := text[a:b].strip())]
