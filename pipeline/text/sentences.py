@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 from importlib import resources
 from typing import Callable
 
@@ -31,17 +32,22 @@ _STOPS = ".!?…‼⁇⁈⁉؟۔।॥։።፧"
 EXTRA_STOPS = {"el": ";", "hy": ":"}
 
 
+_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_RANGES}]")
+_CJK_TAIL = re.compile(f"[{_CJK_RANGES}][^{_CJK_RANGES}]*\\Z")
+_FULLWIDTH = re.compile(f"[{FULLWIDTH_STOPS}]")
+_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=None)
 def _candidates(lang: str) -> tuple[re.Pattern, re.Pattern]:
-    """Runs of end punctuation and closing quotes or brackets (a plain character class: the
-    search is most of the splitter's time); and the pattern that parts such a run into its end
+    """Runs of end punctuation and closing quotes or brackets (one character class: the search
+    is the splitter's largest cost), and the pattern that parts such a run into its end
     punctuation and what closes after it."""
     stops = re.escape(_STOPS + EXTRA_STOPS.get(lang, "") + FULLWIDTH_STOPS)
-    return (re.compile(rf"[{stops}][{stops}{_CLOSE}]*"),
-            re.compile(rf"([{stops}]+)([{_CLOSE}]*)\Z"))
+    return (re.compile(rf"[{stops}][{stops}{_CLOSE}]*"), re.compile(rf"([{stops}]+)([{_CLOSE}]*)\Z"))
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _REFERENCES = re.compile(r"(?:\[\d{1,3}\])+")       # footnote marks after a stop: ".[7][8]"
 _TOKEN_WINDOW = 64      # how far back a token is looked for: a longer one is no word
 
@@ -149,29 +155,49 @@ class _Splitter:
         self.start = 0              # where the current sentence starts
         self.marker = None          # the list number or letter that opened the current sentence
 
-    def boundaries(self) -> list[int]:
+    def boundaries(self, first: re.Match) -> list[int]:
+        """The boundaries from candidate ``first`` on."""
         text, n, out = self.text, len(self.text), []
-        if _PAREN_ITEM.match(text):
-            return _paren_items(text)
         runs, parts = _candidates(self.lang)
-        for m in runs.finditer(text):
+        abbrevs = self.abbrevs
+        for m in chain((first,), runs.finditer(text, first.end())):
             end = m.end()
+            if end >= n:
+                break
+            run = m.group()
+            after = text[end]
+            fullwidth = not run.isascii() and _FULLWIDTH.search(run)
+            if not (fullwidth or after.isspace() or after == "[" or _CJK.match(after)):
+                continue                    # inside a token: "3.5", "news.asp?id=9", "e.g"
             nxt = _SPACE.match(text, end).end()
             if nxt >= n:
                 break
-            parted = parts.search(m.group())
-            if parted is None:
-                continue                    # (a run that ends in a stray bracket)
-            term, close = parted.groups()
-            stop = m.start() + parted.start()
-            if any(ch in FULLWIDTH_STOPS for ch in term):
+            if run == "." and nxt > end:    # the common case, a plain word and a capital: "was. The"
+                lo = max(0, end - 1 - _TOKEN_WINDOW)
+                word = text[max(text.rfind(" ", lo, end), text.rfind("\n", lo, end)) + 1:end - 1]
+                if text[nxt].isupper() and len(word) > 1 and word.isalpha() and word.islower() \
+                        and word not in abbrevs:
+                    out.append(nxt)         # (what _full_stop decides for it, sooner)
+                    self.start = nxt
+                    continue
+            if len(run) == 1:
+                term, close, stop = run, "", m.start()
+            else:
+                parted = parts.search(run)
+                if parted is None:
+                    continue                # (a run that ends in a stray bracket)
+                term, close = parted.groups()
+                stop = m.start() + parted.start()
+            if fullwidth and _FULLWIDTH.search(term):
                 at = self._cjk_stop(stop, end, close, nxt)
-            elif nxt == end and _CJK.match(text, end):
+            elif nxt == end and text[end] != "[":
                 lo = max(0, stop - _TOKEN_WINDOW)
                 word = text[max(text.rfind(" ", lo, stop), lo - 1) + 1:stop]
                 # "...from the war.那么，这其间": a Latin sentence ends where CJK text starts; an
-                # initialism does not ("B.C.的警方")
-                at = end if len(word) > 1 and word[-2:].isalpha() and "." not in word else None
+                # initialism, an abbreviation or CJK text does not ("B.C.的警方", "Jr.）的", "信貸...雖然")
+                tail = word[-2:]
+                at = end if (term in ".!?" and not close and len(word) > 1 and tail.isalpha() and tail.isascii()
+                             and "." not in word and word.lower() not in abbrevs) else None
             elif nxt == end:
                 refs = _REFERENCES.match(text, end)
                 if refs is None or not text[refs.end():refs.end() + 1].isspace():
@@ -184,6 +210,10 @@ class _Splitter:
             else:
                 lo = max(0, stop - _TOKEN_WINDOW)
                 tok_start = max(text.rfind(" ", lo, stop), text.rfind("\n", lo, stop), lo - 1) + 1
+                if not text[tok_start:stop].isascii():
+                    cjk = _CJK_TAIL.search(text, tok_start, stop)
+                    if cjk is not None:
+                        tok_start = cjk.start() + 1     # "聖羅斯季斯拉夫(St. Rastislav)": the word is "(St"
                 at = self._decide(text[tok_start:stop], tok_start, term, close, nxt, text[nxt])
             if at is not None and at > self.start:
                 out.append(at)
@@ -273,7 +303,7 @@ class _Splitter:
             if self.ordinal_dot and len(word) <= 3 and _next_word(self.text, nxt) not in self.starters:
                 return None                 # "am 14. Juni", "die 27. Große Strafkammer"
             return nxt
-        if any(ch.isdigit() for ch in word) or "/" in word or "@" in word:
+        if _DIGIT.search(word) or "/" in word or "@" in word:
             return nxt                      # "$100.00.", "1026.253.553.", a URL, an e-mail
         if low in ENDING_AFTER_NUMBER.get(self.lang, ()):
             before = self._word_before(word_start)
@@ -346,7 +376,12 @@ def _paren_items(text: str) -> list[int]:
 
 def boundaries(text: str, lang: str) -> list[int]:
     """Offsets where a sentence starts in ``text``, the first one (0) left out."""
-    return _Splitter(text, lang).boundaries()
+    if _PAREN_ITEM.match(text):
+        return _paren_items(text)
+    first = _candidates(lang)[0].search(text)
+    if first is None or _SPACE.match(text, first.end()).end() >= len(text):
+        return []                           # most paragraphs: one sentence
+    return _Splitter(text, lang).boundaries(first)
 
 
 def sentence_starts(text: str, lang: str, join_wrapped: bool = True,
