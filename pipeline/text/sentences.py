@@ -37,6 +37,8 @@ _CJK = re.compile(f"[{_CJK_RANGES}]")
 _CJK_TAIL = re.compile(f"[{_CJK_RANGES}][^{_CJK_RANGES}]*\\Z")
 _FULLWIDTH = re.compile(f"[{FULLWIDTH_STOPS}]")
 _DIGIT = re.compile(r"\d")
+_WORD_CHAR = re.compile(r"\w")
+_SHORT_CAPITAL = re.compile(r"[^\W\d_]{1,3}\.(?!\w)")     # "И.", "UU." (checked to start in upper case)
 
 
 @lru_cache(maxsize=None)
@@ -78,7 +80,7 @@ ENDING = frozenset("etc usw usf ecc inc ltd co corp jr sr bros a.m p.m min вв 
 ENDING_AFTER_NUMBER = {"ru": frozenset("г гг".split())}
 # Titles: never the end of a sentence, whatever follows.
 TITLES = frozenset("mr mrs ms dr prof st sig sr sra dott ing gen col lt sgt rev hon hr fr frau mme mlle mgr "
-                   "e.g i.e z.b d.h u.a bzw vgl cf".split())
+                   "e.g i.e z.b d.h u.a bzw vgl cf p.s ps".split())
 
 # Capitalised words that start sentences: after an initialism ("in the U.S. The"), a capital
 # initial ("Thutmosis III. Die") or an ordinal ("auf 14. Die"), such a word says a new sentence
@@ -90,7 +92,8 @@ STARTERS = {
           "one no not however meanwhile then yet still also both each every",
     "de": "der die das den dem des ein eine einer er sie es wir ich ihr man in im am auf nach bei mit von vor "
           "seit als wenn doch aber und auch dies diese dieser dieses damit dann da so zu zum zur nun noch "
-          "schon bereits heute jetzt seine sein ihre",
+          "schon bereits heute jetzt seine sein ihre dort hier damals später danach deshalb daher trotzdem "
+          "zudem außerdem dabei jedoch allerdings",
     "fr": "le la les l un une des il elle ils elles on nous vous je ce cette ces en dans au aux à pour mais "
           "et si quand alors puis depuis selon son sa ses leur",
     "es": "el la los las un una unos unas él ella ellos nosotros yo en con por para pero y si cuando este "
@@ -291,12 +294,14 @@ class _Splitter:
 
     def _full_stop(self, word: str, word_start: int, nxt: int, c: str, lower: bool) -> int | None:
         """A full stop after ``word`` with whitespace and ``c`` after it."""
-        if not word:
-            return None if lower else nxt   # " . . . This"
+        if not word or not _WORD_CHAR.search(word):
+            return None if lower else nxt   # " . . . This", "« très raisonnable ». Guitariste"
         if lower:
             return self._before_lower(word, nxt)
         upper = not c.isdigit()
         low = word.lower()
+        if not word.isdigit() and _SHORT_CAPITAL.match(self.text, nxt) and len(word) <= 3 and word[0].isupper():
+            return None                     # a run of initials or abbreviations: "А. И. Семенов", "EE. UU."
         if c.isdigit() and low in NUMBER_SIGNS:
             return None                     # "N. 1 nel mondo", "No. 5"
         if word.isdigit():
@@ -305,14 +310,14 @@ class _Splitter:
             return nxt
         if _DIGIT.search(word) or "/" in word or "@" in word:
             return nxt                      # "$100.00.", "1026.253.553.", a URL, an e-mail
+        if c.isdigit() and len(word) == 1:
+            return None                     # a page or a number: "auf S. 225", "p. 5"
         if low in ENDING_AFTER_NUMBER.get(self.lang, ()):
             before = self._word_before(word_start)
             return nxt if upper and before[-1:].isdigit() else None    # "в 1916 г. Самым"
         if len(word) == 1 or _ROMAN.fullmatch(word):
             if word.islower():
                 return nxt if upper and low in ENDING else None         # "т. е.", "z. B.", "н. э. В"
-            if c.isdigit():
-                return None                 # "auf S. 225", "p. 5"
             if upper and _next_word(self.text, nxt) not in self.starters:
                 before = self._word_before(word_start)
                 if not self.starters or _is_capitalised(before) or len(before.rstrip(".")) == 1:
@@ -322,7 +327,7 @@ class _Splitter:
             if not _INITIALISM.fullmatch(word):
                 return nxt                  # "example.com. Please"
             if low in ENDING:
-                return nxt if upper else None
+                return nxt if upper and c != "(" else None      # "at 10 a.m. (CDT)" goes on
             if low in TITLES:
                 return None                 # "e.g.", "z.B."
             return nxt if _next_word(self.text, nxt) in self.starters else None   # "the U.S. The"
@@ -330,7 +335,7 @@ class _Splitter:
             return nxt                      # an acronym: "radio e TV. Teoricamente"
         if low in self.abbrevs or low in NUMBER_SIGNS:
             if low in ENDING:
-                return nxt
+                return None if c == "(" else nxt   # "Example Inc. (“Company A”)" goes on
             if low not in TITLES and _next_word(self.text, nxt) in self.starters:
                 return nxt                  # "si legge sul post. La polizia"
             return None

@@ -70,6 +70,17 @@ def test_us_abbreviations():
     ("fr", "M. Dupont est arrivé hier. Il était content.", ["M. Dupont est arrivé hier.", "Il était content."]),
     ("en", "He was a saint and martyr.[1] The emperor Decius published a decree.",
      ["He was a saint and martyr.[1]", "The emperor Decius published a decree."]),
+    # runs of initials and abbreviations; references; a bracket after an abbreviation
+    ("ru", "Д-р наук А. И. Семенов выступал. Потом все ушли.", ["Д-р наук А. И. Семенов выступал.", "Потом все ушли."]),
+    ("es", "Lo dice la constitución de los EE. UU. en su art. 4.", ["Lo dice la constitución de los EE. UU. en su art. 4."]),
+    ("de", "Das finden Sie auf S. 225. Dort steht es.", ["Das finden Sie auf S. 225.", "Dort steht es."]),
+    ("en", "The parties are Example Inc. (“Company A”), and others. The meeting is at 10 a.m. (CDT) today.",
+     ["The parties are Example Inc. (“Company A”), and others.", "The meeting is at 10 a.m. (CDT) today."]),
+    ("fr", "Il l'a qualifiée de « très raisonnable ». Guitariste passionné, il joue.",
+     ["Il l'a qualifiée de « très raisonnable ».", "Guitariste passionné, il joue."]),
+    # Latin text that runs into CJK text; a full-width decimal point
+    ("zh", "the one hangar remaining from the war.那么，这其间他都在做些什么呢？引き下げ幅は３．２９％以上。",
+     ["the one hangar remaining from the war.", "那么，这其间他都在做些什么呢？", "引き下げ幅は３．２９％以上。"]),
 ])
 def test_failure_classes(lang, text, expected):
     assert split(text, lang) == expected
