@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 OUT    ?= out
 WORKERS ?= 2
 
-.PHONY: install clean-corpus test eval bench clean
+.PHONY: install clean-corpus test eval eval-real bench clean
 
 # The core package (what a run needs); the compiled kernels are built here when a C compiler is there.
 $(VENV)/.core: pyproject.toml pipeline/text/_native.c
@@ -31,6 +31,10 @@ test: $(VENV)/.dev
 ## Score the pipeline on the evaluation corpus, where it is present (../shared/eval/dev).
 eval: install
 	$(PY) scripts/eval_dev.py
+
+## Score the pipeline on the hand-labelled real web pages, where they are present (../shared/eval/real/dev).
+eval-real: install
+	$(PY) scripts/eval_real.py
 
 ## Speed: MB/s per core, wall time, peak memory (docs/performance.md).
 bench: install

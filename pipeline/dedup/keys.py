@@ -107,7 +107,7 @@ def _batch_keys(items: list, cfg: DedupConfig, hasher: MinHasher) -> Keys:
     doc_pos = np.fromiter((d.order[1] for d, _ in items), np.int64, len(items))
     doc_ids = [d.doc_id for d, _ in items]
     if cfg.paragraphs:
-        idx = np.flatnonzero(np.diff(toks.norm_offsets) > 0)
+        idx = np.flatnonzero((np.diff(toks.norm_offsets) > 0) & (lengths >= cfg.min_paragraph_chars))
         para_idx = np.fromiter((p.idx for _, kept in items for p, _ in kept), np.int32, len(texts))
         cols["kind"].append(np.full(len(idx), KIND_PARA, np.int8))
         cols["file"].append(doc_file[doc_of[idx]])

@@ -116,7 +116,7 @@ def test_a_text_in_every_document_sends_one_record_per_shard_to_its_range(tmp_pa
     segs = []
     for shard in range(3):
         docs = [doc(f"s{shard}-{i}", shard, i, [" ".join(rng.choice(WORDS) for _ in range(25)) + ".",
-                                                 "All rights reserved."]) for i in range(40)]
+                                                 "All rights reserved by the publisher."]) for i in range(40)]
         keys_of(docs, c).write(str(tmp_path / f"{shard:05d}"))
         segs.append(Segment(str(tmp_path / f"{shard:05d}"), shard=shard))
     (tmp_path / "t").mkdir()

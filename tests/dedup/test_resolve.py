@@ -184,3 +184,16 @@ def test_band_pass_on_workers_gives_the_same_decisions(monkeypatch, tmp_path):
             assert not list((tmp_path / name).iterdir()), name
     finally:
         ex.close()
+
+
+def test_short_repeated_lines_are_not_paragraph_duplicates(tmp_path):
+    """A live ticker's "45'" and a footnote's "[45]", or "2 łyżki" twice in a recipe, are no
+    duplicate content: paragraphs under ``min_paragraph_chars`` are never deduplicated as
+    paragraphs (their documents still are)."""
+    short = ["45'", "2 łyżki cukru", "Read more"]
+    a = doc("a", 0, 0, [BASE[0], *short])
+    b = doc("b", 1, 0, ["[45]", "2 łyżki cukru", "Read more", BASE[2]])
+    assert _resolve([[a], [b]], tmp_path / "default") == []
+    rows = _resolve([[a], [b]], tmp_path / "zero", min_paragraph_chars=0)
+    assert {(r["shard"], r["para"], r["reason"]) for r in rows} == {
+        (1, 0, "duplicate_exact"), (1, 1, "duplicate_exact"), (1, 2, "duplicate_exact")}
