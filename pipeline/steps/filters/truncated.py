@@ -45,7 +45,7 @@ NEEDS_CONTINUATION = {
     "ru": {"г-н.", "т.", "им.", "ул.", "ген.", "проф.", "см.", "ср.", "напр.", "т.е.", "т.к.", "т.н."},
 }
 # Abbreviations that legitimately end a sentence (company suffixes, times, "etc.", units).
-MAY_END = {"etc.", "usw.", "ecc.", "a.m.", "p.m.", "inc.", "ltd.", "co.", "corp.", "llc.", "plc.", "jr.",
+MAY_END = {"ph.d.", "m.d.", "b.a.", "m.a.", "b.sc.", "m.sc.", "s.r.o.", "etc.", "usw.", "ecc.", "a.m.", "p.m.", "inc.", "ltd.", "co.", "corp.", "llc.", "plc.", "jr.",
            "sr.", "bros.", "u.ä.", "o.ä.", "т.д.", "т.п.", "др.", "тыс.", "млн.", "млрд.", "г.", "гг.",
            "руб.", "cía.", "s.a.", "ag.", "gmbh.", "s.p.a.", "mm.", "cm.", "km.", "kg.", "min.", "max."}
 _COMPANY_SUFFIXES = {"inc.", "corp.", "co.", "ltd.", "llc.", "plc.", "ag.", "gmbh.", "s.a."}
@@ -53,16 +53,19 @@ _COMPANY_SUFFIXES = {"inc.", "corp.", "co.", "ltd.", "llc.", "plc.", "ag.", "gmb
 _SUFFIX_AFTER_NAME = {"st.", "ave.", "rd.", "blvd.", "dr.", "ln."}
 # The last words for which ``_abbreviation_cut`` can say True, besides words with two dots or more
 # (dotted acronyms): ``_may_be_abbreviation`` looks at them first, without splitting the sentence.
-_CUT_WORDS = frozenset(_COMPANY_SUFFIXES.union(*NEEDS_CONTINUATION.values(), {"u.s.", "u.k.", "u.n."}))
+_THE_ACRONYMS = {"u.s.", "u.k.", "u.n.", "e.u."}
+_CUT_WORDS = frozenset(_COMPANY_SUFFIXES.union(*NEEDS_CONTINUATION.values(), _THE_ACRONYMS))
 
 # Words that cannot end a sentence: articles, prepositions, conjunctions, possessives.
 FUNCTION_WORDS = {
     "en": "a an the of to in on at by for from with into onto about than as and or but nor whose its "
           "their our my your if because while although whether every each between among during "
           "without within via per including the",
-    "de": "der die das den dem des ein eine einen einem einer eines und oder aber dass weil wenn als wie "
-          "von zu zum zur mit für auf an in im am aus bei nach über unter vor durch gegen ohne um seine "
-          "ihre ab bis seit beim vom ins zwischen während wegen trotz laut gegenüber sowie",
+    # (not the prepositions that are also separable verb particles and end sentences: "ein", "an",
+    # "auf", "aus", "mit", "zu", "vor", "nach", "bei", "um", "durch", "über", "unter", "ab")
+    "de": "der die das den dem des eine einen einem einer eines und oder aber dass weil wenn als wie "
+          "von zum zur für in im am gegen ohne seine ihre bis seit beim vom ins zwischen während wegen "
+          "trotz laut gegenüber sowie",
     "fr": "le la les l' un une des du de d' et ou mais que qui dont à au aux en dans sur sous par pour "
           "avec sans entre vers chez son sa ses leur leurs ce cette ces ne",
     "es": "el la los las un una unos unas de del al y o pero que cuyo a en con por para sin sobre entre "
@@ -78,11 +81,12 @@ FUNCTION_WORDS = {
     "nl": "de het een van en of maar dat die in op aan met voor door naar bij uit over onder tussen",
 }
 FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
-_CJK_DANGLING = set("的了和与及或在从向对把被将为以及之而且但是就也都很")   # zh particles/conjunctions
+# zh conjunctions and prepositions that end no word ("的", "了", "在" or "为" end sentences and words:
+# "是不正确的", "现在", "作为")
+_CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
 _TRAILING_CONT = re.compile(r"[,/&+(\[{«„“‘]$")
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)
-_DOTTED_ACRONYM = re.compile(r"^(?:\w{1,3}\.){2,}$")
 
 
 def _strip_closers(text: str) -> str:
@@ -94,6 +98,18 @@ def _unbalanced(text: str) -> bool:
     """A bracket opened in the sentence and never closed: "... (11:59 p.m.". Quotes are not used:
     multi-paragraph quotations legitimately leave them open."""
     return ("(" in text and text.count("(") > text.count(")")) or ("[" in text and text.count("[") > text.count("]"))
+
+
+def _letter_share(text: str) -> float:
+    return sum(ch.isalpha() for ch in text) / len(text)
+
+
+def _continues_in_next(doc: Document, p: Paragraph) -> bool:
+    """The next paragraph starts with a letter in lower case (not a dash of dialogue or a quote):
+    this one was a piece of a wrapped sentence."""
+    if p.idx + 1 >= len(doc.paragraphs):
+        return False
+    return doc.paragraphs[p.idx + 1].text[:1].islower()
 
 
 def _title_like(words: list[str]) -> bool:
@@ -183,25 +199,31 @@ class TruncatedFilter(Filter):
             if end == "." and cfg.check_unbalanced and _unbalanced(text):
                 return "unbalanced"
             return None
-        if end in ":;":
-            return None          # introduces a list or a quote; ends a list entry
-        if _TRAILING_CONT.search(core):
-            return "dangling_punctuation"
-        if _BULLET_RE.match(p.text):
-            return None          # a list item
+        if end in ":;" or _TRAILING_CONT.search(core) or core != text.rstrip():
+            # introduces a list or a quote, ends a list entry; a comma, a slash or an opening mark
+            # ends salutations, credits, URLs, code and German quotations („…“) as often as cut
+            # sentences; a closing bracket or quote closes something
+            return None
+        if _continues_in_next(doc, p):
+            return None          # hard-wrapped: the next paragraph goes on with the sentence
+        if _BULLET_RE.match(p.text) or "|" in core or _letter_share(core) < 0.6:
+            return None          # a list item, a table row, a date, a URL, a row of figures
         words = core.split()
         cjk = lang in _CJK_LANGS
+        lone = len(p.sentences) == 1
+        if lone and _title_like(words):
+            return None          # a heading: "This Is Your Brain On Sad Movies; Plus 5 Films To Cry To"
         if cfg.check_function_word_end:
             fw = FUNCTION_WORDS.get(lang)
             if fw and words[-1].lower().strip("'’\"") in fw and len(words) >= 3:
                 return "function_word_end"
-            if cjk and core[-1] in _CJK_DANGLING and len(core) > 12:
+            if cjk and core.endswith(_CJK_DANGLING) and len(core) > 12:
                 return "function_word_end"
         if p.idx == 0:
             return None
         size = len(core) / 2.2 if cjk else len(words)
-        if size < 4 or _title_like(words):
-            return None
+        if size < 4 or _title_like(words) or (lone and not cjk and size < 8):
+            return None          # a lone short line is a heading or a label, not a cut sentence
         if self._doc_style(doc) >= cfg.punctuated_doc_share:
             return "no_end_punctuation"
         return None
@@ -218,9 +240,13 @@ class TruncatedFilter(Filter):
             return False
         if last in _SUFFIX_AFTER_NAME and prev[:1].isupper() and prev.lower() not in ("the", "a", "an"):
             return False
-        if last in NEEDS_CONTINUATION.get(lang, ()) or (lang != "en" and last in ("u.s.", "u.k.", "u.n.")):
+        if words[-1].rstrip(".").isupper() and "." not in words[-1].rstrip("."):
+            return False       # an acronym, not an abbreviation: "settled with the SEC."
+        if last in NEEDS_CONTINUATION.get(lang, ()) or (lang != "en" and last in _THE_ACRONYMS):
             return True
         if prev[:1].isdigit() and words[-1].islower():
             return False       # a unit after a number: "22 mm."
-        # dotted acronyms (U.S., U.K., U.N., E.U.): a paragraph does not end on one
-        return bool(_DOTTED_ACRONYM.match(last)) and len(last) > 2 and sum(ch.isupper() for ch in words[-1]) >= 2
+        # U.S., U.K., U.N., E.U. are nouns only with "the" ("in the U.S."); without it they are
+        # attributes of a noun that is missing ("the state of U.S.", "the most immediate U.S.").
+        # Other dotted acronyms end sentences ("in Elizabeth, N.J.", "Michael Shadlen, Ph.D.").
+        return last in _THE_ACRONYMS and prev.lower() != "the"
