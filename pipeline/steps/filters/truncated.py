@@ -85,6 +85,8 @@ FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 # "是不正确的", "现在", "作为")
 _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
+_LABELLED = re.compile(r"\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
+_HEADLINE_DASH = re.compile(r"\s[–—]\s")
 _TRAILING_CONT = re.compile(r"[,/&+(\[{«„“‘]$")
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)
 
@@ -224,6 +226,10 @@ class TruncatedFilter(Filter):
         size = len(core) / 2.2 if cjk else len(words)
         if size < 4 or _title_like(words) or (lone and not cjk and size < 8):
             return None          # a lone short line is a heading or a label, not a cut sentence
+        if _LABELLED.match(core) or " / " in core or "／" in core or (lone and _HEADLINE_DASH.search(core)):
+            # "Lire aussi : ...", "图注：...", "Name / Beschreibung / URL", "X – Y": a teaser, a
+            # caption, a row of fields, a headline in two parts
+            return None
         if self._doc_style(doc) >= cfg.punctuated_doc_share:
             return "no_end_punctuation"
         return None

@@ -83,7 +83,6 @@ def test_truncated_last_sentence_only():
     ("pub fn main() -> () {", "en"),
     ("Mehr unter http://www.lavieclaire.com/", "fr"),
     ("Dear Megha M,", "en"),
-    ("| Zinsaufwendungen sind als Betriebsausgabe abzugsfähig | Hohe Raten bei kürzerer Dauer |", "de"),
     # Chinese sentence-final particles and words ending in a preposition's character
     ("图注：测试表明，有关人在高空中喝酒更容易醉的传言是不正确的", "zh"),
     ("盼准确把握国家发展需求 愿寻求机遇回国有所作为", "zh"),
@@ -103,6 +102,33 @@ def test_context_a_lone_short_line_is_a_heading_and_a_wrapped_piece_goes_on():
             "Analysts had expected the group to report a small gain after two years of losses in its main")
     assert truncated(text) == [("Analysts had expected the group to report a small gain after two years of losses in "
                                 "its main", "truncated")]
+
+
+BODY = {
+    "fr": "Le gouvernement a présenté mardi un nouveau projet de loi sur les retraites devant le parlement.",
+    "es": "El gobierno presentó el martes un nuevo proyecto de ley sobre las pensiones ante el parlamento.",
+    "zh": "政府周二向议会提交了一项关于养老金的新法案，这项法案引起了社会各界广泛而热烈的讨论。",
+    "de": "Die Regierung hat am Dienstag einen neuen Gesetzentwurf zur Rente im Parlament vorgestellt.",
+    "fi": "Hallitus esitteli tiistaina eduskunnalle uuden lakiesityksen eläkkeistä ja niiden rahoituksesta.",
+}
+
+
+@pytest.mark.parametrize("line, lang", [
+    # teasers and captions after a label, rows of fields, table rows, headlines in two parts
+    ("Lire aussi : Guerre Israël-Hamas : ce que l’on sait des premières évacuations de la bande de Gaza", "fr"),
+    ("Le puede interesar: JEP abrirá tres nuevos macrocasos sobre el conflicto armado en el país", "es"),
+    ("图注：巴兹·奥尔德林可能是第二个在月球上行走的人，但他是第一个在月球上喝酒的人", "zh"),
+    ("Montauk Yacht Club / schöner, ruhiger Platz am Wasser / www.montaukyachtclub.com", "de"),
+    ("| Zinsaufwendungen sind als Betriebsausgabe abzugsfähig | Hohe Raten bei kürzerer Dauer |", "de"),
+    ("Vuosi 2018 toi kylmää, kuumaa ja kuivaa – muuttuva ilmasto näkyy jo säässä", "fi"),
+])
+def test_structured_lines_in_an_article_are_kept(line, lang):
+    """Such a line between two punctuated paragraphs is kept; the same words as a plain line
+    (no label, separators or dash) are judged a cut sentence."""
+    doc = f"{BODY[lang]}\n\n{{}}\n\n{BODY[lang]}"
+    assert truncated(doc.format(line), lang) == []
+    plain = line.replace("：", "，").replace(":", ",").replace(" / ", " ").replace("|", " ").replace(" – ", " ").strip()
+    assert truncated(doc.format(plain), lang) == [(plain, "truncated")]
 
 
 def test_filter_counts_by_rule():
