@@ -85,7 +85,7 @@ FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 # "是不正确的", "现在", "作为")
 _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
-_LABELLED = re.compile(r"\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
+_LABELLED = re.compile(r"\A\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
 _HEADLINE_DASH = re.compile(r"\s[–—]\s")
 _TRAILING_CONT = re.compile(r"[,/&+(\[{«„“‘]$")
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)

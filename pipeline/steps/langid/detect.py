@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +37,8 @@ class LangidConfig:
     doc_min_score: float = option(0.5, lo=0.0, hi=1.0, doc="below this a document's language is 'und'")
     sentence_min_chars: int = option(30, lo=1, doc="shorter sentences (letters only) are never foreign")
     sentence_min_words: int = option(4, lo=1, doc="fewer words (not for CJK) are never foreign")
+    confirm_min_score: float = option(0.5, lo=0.0, hi=1.0,
+                                      doc="confidence the confirming detector needs to agree that a sentence is foreign")
     sentence_min_score: float = option(0.80, lo=0.0, hi=1.0, doc="confidence needed to call a sentence foreign")
     short_sentence_min_score: float = option(0.90, lo=0.0, hi=1.0,
                                              doc="shorter sentences (3+ words) need both detectors this sure")
@@ -216,10 +219,14 @@ def _foreign(text: str, kind: str, letters: int, doc_lang: str, primary: Backend
         lang2, score2 = other.detect(text)
         if lang2 != lang and not same_language(lang2, lang, True):
             return None
-        if same_language(lang2, doc_lang, short) or (kind == "short" and score2 < need):
-            return None
+        if same_language(lang2, doc_lang, short) or score2 < (need if kind == "short" else cfg.confirm_min_score):
+            return None          # the confirming detector must lean clearly too: no removal on a guess
         score = min(score, score2)
     return lang, score
+
+
+_CODE_OR_TABLE = re.compile(r"[|{}]|->|=>|\w\([^)\n]{0,200}\)[ \t]*;|^[ \t]*+(?:let|fn|def|var|const|return|import|#include)\s",
+                            re.M)
 
 
 def _mark(s, lang: str, score: float, doc_lang: str, **extra) -> None:
@@ -243,6 +250,8 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches 
     for i, k, n, j in zip(run.tolist(), kind[run].tolist(), letters[run].tolist(), pref_idx[run].tolist()):
         s = sentences[i]
         d, p = prefs[j]
+        if _CODE_OR_TABLE.search(p.text, s.start, s.end):
+            continue             # code and table rows are in no language: "fn main() -> i32;", "| a | b |"
         found = _foreign(p.text[s.start:s.end], KINDS[k], n, d.lang, primary, confirm, cfg)
         if found:
             _mark(s, found[0], found[1], d.lang)
@@ -256,4 +265,32 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches 
             for x in p.sentences:
                 if x.removed is None:
                     _mark(x, lang, flagged[0].score, d.lang, context="paragraph")
+    keep_the_majority({id(d): d for d, _, _ in touched.values()}.values())
     return docs
+
+
+def keep_the_majority(docs) -> None:
+    """A document never loses most of its text as foreign: when the passages judged foreign
+    outweigh the rest, the document's language was wrong (a German article with a hidden lorem
+    ipsum read as Latin, an English page quoting German at length). Those marks are undone and
+    the document takes the language of the passages."""
+    for d in docs:
+        foreign: Counter = Counter()
+        scored = total = 0.0
+        for p in d.paragraphs:
+            if p.removed is not None:
+                continue
+            for s in p.sentences:
+                n = s.end - s.start
+                total += n
+                if s.removed is not None and s.removed.reason is FOREIGN_LANGUAGE:
+                    foreign[s.lang] += n
+                    scored += n * s.score
+        if 2 * sum(foreign.values()) <= total:
+            continue
+        for p in d.paragraphs:
+            for s in p.sentences:
+                if s.removed is not None and s.removed.reason is FOREIGN_LANGUAGE:
+                    s.removed, s.lang, s.score = None, None, None
+        d.lang = max(sorted(foreign), key=foreign.__getitem__)
+        d.lang_score = round(scored / sum(foreign.values()), 4)

@@ -300,3 +300,34 @@ def test_code_point_tables_match_the_unicode_definitions():
     assert t["word"][0x301] and not t["letter"][0x301] and t["space"][0x3000]
     assert [chars.SCRIPT_NAMES[t["script"][ord(c)] - 1] for c in "aЖαعשあ한क" "ก"] == \
         ["latin", "cyrillic", "greek", "arabic", "hebrew", "cjk", "cjk", "devanagari", "thai"]
+
+
+def test_a_document_never_loses_its_majority_as_foreign():
+    """A German article whose language was read wrong (a hidden lorem ipsum made it Latin) keeps
+    its German sentences and becomes German; the same sentences in a minority are removed."""
+    de = ["An diesem Wochenende waren alle Kinder im Kindergartenalter in die Kirche eingeladen worden.",
+          "Melanie Wehmeier ist eifrige Mitarbeiterin im Team, und das schon seit vielen Jahren.",
+          "Der Grundsatz ist immer noch, dass wir den Kindern eine biblische Geschichte erzählen."]
+    d = Document("d", " ".join(de), "d", (0, 0), "{}", lang="la", lang_score=0.9)
+    segment_document(d, SegmentConfig())
+    detect_sentences([d], LangidConfig())
+    assert _flagged(d) == [] and d.lang == "de" and 0.8 <= d.lang_score <= 1
+    en = SENTENCES["en"]
+    d = _doc(f"{en} {de[0]} The council opened two shelters for families who cannot return home. "
+             "Forecasters expect more rain later in the week, the regional office said on Monday.")
+    assert d.lang == "en" and _flagged(d) == [(de[0], "de")]
+
+
+def test_code_and_table_rows_are_in_no_language():
+    """Code lines in a Japanese article and a table row of names in a German one are not foreign."""
+    ja = "このプログラムはブラウザの中で動きます。次のように関数を宣言します。\n"
+    code = ["fn Document_querySelector(document:i32,query:i32) -> i32;",
+            "let canvas = Document_querySelector(d,cstr(\"#screen\"));"]
+    d = Document("d", ja + "\n".join(code) + "\n" + ja, "d", (0, 0), "{}", lang="ja", lang_score=0.99)
+    segment_document(d, SegmentConfig())
+    detect_sentences([d], LangidConfig())
+    assert _flagged(d) == []
+    de = "Die Saison war für das Team eine große Enttäuschung, sagte der Teamchef am Sonntag in Monza. "
+    row = "| vs. Teamkollege | Hartley | Verstappen/Kvyat | Kvyat | Tsunoda | Gasly | Ricciardo |"
+    d = _doc(f"{de}\n{row}\n{de}")
+    assert d.lang == "de" and _flagged(d) == []
