@@ -36,7 +36,7 @@ def test_the_worked_example_of_a_filter_works_as_written(tmp_path):
              "print([type(s).__name__ for s in build(cfg)])\n")
     r = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "'BylineFilter', 'ShoutingFilter', 'TruncatedFilter'" in r.stdout      # by their order
+    assert "'BylineFilter', 'BoilerplateFilter', 'ShoutingFilter', 'TruncatedFilter'" in r.stdout  # by order, name
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)], cwd=tmp_path,
                        capture_output=True, text=True)
     assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr

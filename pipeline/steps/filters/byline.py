@@ -1,5 +1,6 @@
-"""The ``byline`` filter: a short paragraph that only credits an author, an agency or a copyright
-holder ("By Jane Doe", "(AFP)", "Foto: dpa", "© 2024 ...")."""
+"""The ``byline`` filter: a short paragraph that only credits an author, an agency, a photographer,
+a source or a copyright holder, or only dates the article ("By Jane Doe", "(AFP)", "Foto: dpa",
+"Top photo by Jane Doe", "本报记者 王燕平", "© 2024 ...", "04.04.2020")."""
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from ...registry import FILTERS, option, reason
 from .base import Filter
 
-BYLINE = reason("byline", "filters", "author, agency or copyright credit line")
+BYLINE = reason("byline", "filters", "credit line: author, agency, photo, source or copyright; a lone dateline")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,28 @@ BYLINE_PATTERNS = [
         rf"^(?:Quelle|Fonte|Fuente|Source|Sources|Источник|Источники|المصدر|Foto|Photo|Fotos|Bild)\s*:\s*(?:{_AGENCIES}|{_NAME}|\S+)(?:[\s,/]+[\w.’'\-]+){{0,6}}\.?$")),
     ("with_agency", re.compile(rf"^(?:Com|Con|Mit|Avec|With)\s+(?:(?:informações|información|Material|information)\s+(?:d[aeo]s?|von|from)\s+)?{_AGENCIES}\.?$")),
     ("copyright", re.compile(r"^(?:Copyright|©|\(c\))\s*.{0,80}?(?:All rights reserved|Alle Rechte vorbehalten|Todos los derechos reservados|Tous droits réservés|Все права защищены)?\.?$", re.I)),
+    # a label and the credited: "Autor: Fritz Imhof", "Źródło: PAP", "文章来源：千龙网", "Редактор:"
+    ("labelled_credit", re.compile(
+        r"^(?:Autor(?:/-?in)?|Autorin|Autoren|Autores|Autori|Author|Authors|Auteurs?|Redakteur(?:in)?|Redaktion|"
+        r"Redacción|Redazione|Редактор|Автор|Автори|Źródło|Zdroj|Kaynak|Bildquelle|Bildnachweis|Fotonachweis|"
+        r"Credits?|Photo credits?|Image credits?|Crédits? photos?|Illustration|Grafik|Kuva|来源|文章来源|出品|编辑|"
+        r"责任编辑|作者|出典|写真)\s*+[:：︱]\s*+(?:\S.{0,150})?$")),
+    # a Chinese reporter's line: "本报记者 王燕平 方云凤", "新京报记者 彭冲 山东冠县报道"
+    ("reporter_zh", re.compile(r"^\S{0,8}(?:记者|实习生|實習生|通讯员|通訊員)\s*+[\u4e00-\u9fff·]{2,4}"
+                               r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,5}(?:\s*+\S{0,10}报道)?$")),
+    ("photo_by", re.compile(rf"^(?:(?:Top|Main|Lead|Header|Cover|Featured?)\s+)?(?:photos?|images?|pictures?|"
+                            rf"illustrations?|photographs?)\s+(?:by|courtesy of|via)\s+(?-i:{_NAME}|{_AGENCIES}).{{0,80}}$", re.I)),
+    ("agency_photo", re.compile(rf"^\(?{_AGENCIES}\s+(?:Photo|Foto|Images?)\s*/\s*[^()]{{1,60}}\)?\.?$")),
+    ("staff_line", re.compile(
+        rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
+        r"(?:Staff Reporter|Staff Writer|Senior (?:Reporter|Writer|Correspondent)|Contributing (?:Writer|Editor))\.?$")),
+    ("originally_appeared", re.compile(
+        r"^This (?:article|story|post|piece) (?:was )?(?:originally |first )?(?:appeared|published) (?:on|in) .{1,80}$")),
+    ("posted_by", re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
+                             r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
+    # a date alone: "04.04.2020", "2003-7-24 11:55"
+    ("date_line", re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})"
+                             r"(?:[,\s]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|am|pm|AM|PM))?)?$")),
 ]
 
 # All of them in one expression, tried in the list's order (one call per paragraph, not seven).

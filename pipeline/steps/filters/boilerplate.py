@@ -1,0 +1,132 @@
+"""The ``boilerplate`` filter: a paragraph that is site furniture, not content. Lone separators,
+advertising labels, "read more" teasers, cookie and consent notices, share and follow buttons,
+the labels of menus, comment forms and logins, pagination and PHP warnings, in many languages.
+
+Each rule matches the whole paragraph and is kept narrow: a line of content that merely
+mentions cookies or sharing ("The EU court ruled on cookie banners on Tuesday.") does not match,
+because the rules ask for the words a site uses to address its reader.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ...registry import FILTERS, option, reason
+from .base import Filter
+
+BOILERPLATE = reason("boilerplate", "filters", "site furniture: menus, teasers, cookie notices, share buttons, pagination")
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    enabled: bool = option(True)
+    max_words: int = option(80, lo=1, doc="longer paragraphs are content, whatever they say")
+
+
+def _words(*groups: str) -> str:
+    """An alternation of phrases, longest first (so "Read more" wins over "Read")."""
+    items = {w.strip() for g in groups for w in g.split("|") if w.strip()}
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(items, key=lambda w: (-len(w), w)))
+
+
+# Labels of "read more" teasers. Unambiguous ones may be followed by the title directly; a single
+# common word ("Read", "Related", "More") needs a colon, an arrow or brackets after it.
+_TEASER = _words(
+    "Read more|Read also|Also read|See also|Related articles|Related stories|More on this story|Recommended",
+    "Lire aussi|À lire aussi|A lire aussi|Voir aussi|Lire la suite|À lire également|Sur le même sujet",
+    "Lesen Sie auch|Lesen Sie mehr|Mehr zum Thema|Mehr dazu|Auch interessant|Weiterlesen|"
+    "Das könnte Sie auch interessieren|Zum Thema",
+    "Leer más|Lea también|Lea aquí|Le puede interesar|Te puede interesar|Ver también|Vea también|"
+    "También puede leer|Más información|Noticias relacionadas|Lee también",
+    "Leia também|Leia mais|Veja também|Saiba mais|Notícias relacionadas|Leggi anche|Leggi tutto|Vedi anche|"
+    "Potrebbe interessarti",
+    "Читайте также|Читайте також|Смотрите также|Читать далее|Подробнее|Czytaj też|Czytaj także|Zobacz też|"
+    "Zobacz także|Czytaj więcej|Lees ook|Lees meer|Læs også|Läs också|Les også|Lue myös|Devamını oku|"
+    "Ayrıca okuyun|相关阅读|延伸阅读|相关新闻|推荐阅读|関連記事|関連URL")
+_TEASER_WORD = _words("Read|Related|More|Plus|Mehr|Más|Mais|Altro|Ещё|Більше|Więcej|Meer|Also")
+_AD = _words("Advertisement|Advertising|Sponsored|Sponsored content|Anzeige|Werbung|Publicité|Publicidad|"
+             "Pubblicità|Publicidade|Reklama|Реклама|Advertentie|Annonce|Mainos|Reklam|广告|広告|إعلان")
+_SHARE = _words(
+    "Share|Share this|Share this article|Share on Facebook|Share on Twitter|Tweet|Pin it|Follow us|Follow us on|"
+    "Subscribe|Subscribe to our newsletter|Sign up for our newsletter|Like us on Facebook",
+    "Teilen|Artikel teilen|Folgen Sie uns|Folge uns|Abonnieren|Newsletter abonnieren",
+    "Partager|Partager sur Facebook|Suivez-nous|Abonnez-vous|S'abonner|S’abonner",
+    "Compartir|Compartir en Facebook|Síguenos|Suscríbete|Compartilhar|Compartilhe|Siga-nos|Assine|Condividi|"
+    "Seguici|Iscriviti",
+    "Поделиться|Подписаться|Подписывайтесь|Udostępnij|Obserwuj nas|Delen|Volg ons|Del|Dela|Jaa|分享|分享到|关注我们|"
+    "シェア|ツイート|フォロー")
+_UI = _words(
+    "Comment|Comments|Leave a comment|Leave a reply|Reply|Log in|Login|Log out|Sign in|Sign up|Register|"
+    "Password|Forgot password|Forgot your password|Search|Menu|Main menu|Home|Homepage|Categories|Tags|Archive|"
+    "Archives|Print|Email|E-mail|Submit|Contact|Contact us|Skip to content|Close|Back to top|Cancel reply",
+    "Kommentar|Kommentare|Kommentieren|Antworten|Anmelden|Einloggen|Abmelden|Registrieren|Passwort|"
+    "Passwort vergessen|Neues Passwort vergeben|Suche|Startseite|Drucken|Kategorien|Schlagwörter|Archiv|Kontakt|"
+    "Zum Inhalt springen|Schließen|Nach oben",
+    "Commentaire|Commentaires|Répondre|Connexion|Se connecter|Mot de passe|Rechercher|Accueil|Imprimer|Fermer|"
+    "Ouvrir le mode avancé|Retour en haut",
+    "Comentario|Comentarios|Responder|Iniciar sesión|Contraseña|Buscar|Inicio|Imprimir|Cerrar|Comentários|"
+    "Entrar|Senha|Pesquisar|Página inicial|Commento|Commenti|Rispondi|Accedi|Cerca|Chiudi",
+    "Комментарии|Комментарий|Ответить|Войти|Выйти|Пароль|Поиск|Главная|Правила комментирования|Коментарі|"
+    "Komentarze|Komentarz|Zaloguj|Zaloguj się|Hasło|Szukaj|Reacties|Inloggen|Zoeken|Kommentarer|Logga in|Sök",
+    "评论|发表评论|查看评论|登录|注册|密码|搜索|首页|打印|关闭窗口|返回顶部|コメント|ログイン|検索|ホーム|نظر شما|تعليقات")
+_PAGER = _words("Previous|Next|Older posts|Newer posts|Older|Newer|Prev|Previous post|Next post|Next article|"
+                "Zurück|Weiter|Vorherige|Nächste|Précédent|Suivant|Anterior|Siguiente|Próximo|Precedente|"
+                "Successivo|Назад|Далее|Вперёд|Вперед|Poprzednia|Następna|Vorige|Volgende|上一页|下一页|前へ|次へ")
+
+# Each pattern must match the whole paragraph (``fullmatch``); ``\A`` and the possessive
+# quantifiers keep them linear under search() as well.
+BOILERPLATE_PATTERNS = [
+    # no letter and no digit: "-", "+++", "| | |", "⭐️⭐️⭐️⭐️", "* * *"; not code ("}", ");"), a
+    # table's rule line ("|---|---|") or lost characters ("| ��� |")
+    ("separator", re.compile(r"\A(?![^{}()\[\];\ufffd]*+[{}()\[\];\ufffd])(?!\s*+\|?\s*+:?-{3,})[\W_]++\Z")),
+    ("advertising", re.compile(rf"\A[*(\[]?(?:{_AD})[)\]]?[ \t]*+[:.]?", re.I)),
+    ("read_more", re.compile(
+        rf"\A[\[(]?\s*+(?:(?:{_TEASER})\b\s*+[:：»>\-–—]?|(?:{_TEASER_WORD})\s*+[:：»>]).*", re.I | re.S)),
+    ("share_follow", re.compile(rf"\A(?:{_SHARE})\b(?:\s*+\S++){{0,5}}", re.I)),
+    ("interface", re.compile(rf"\A[*»>\-–]?\s*+(?:{_UI})[ \t]*+(?:\(\d+\))?[ \t]*+[:*]?", re.I)),
+    ("pagination", re.compile(
+        rf"\A(?:(?:[«‹<←]\s*+)?(?:{_PAGER})(?:\s*+[»›>→])?(?:\s*+[|/·•]\s*+(?:[«‹<←]\s*+)?(?:{_PAGER})(?:\s*+[»›>→])?)*+"
+        r"|(?:Page|Seite|Página|Pagina|Страница|Strona|Sida|Side)\s++\d+\s++(?:of|von|de|di|из|z|av|af)\s++\d+"
+        r"|\d{1,3}(?:(?:[ \t]*+[|·•,])?[ \t]++\d{1,3}){2,}+(?:[ \t]*+(?:…|\.\.\.)[ \t]*+\d{1,4})?(?:[ \t]*+[»›>→])?)", re.I)),
+    ("php_warning", re.compile(
+        r"\A(?:Warning|Notice|Deprecated|Fatal error|Parse error|Strict Standards)\s*+:.{0,400}?"
+        r"(?:on line \d+|in /\S+\.php)\S*", re.S)),
+]
+# Cookie and consent notices: the word for cookies, the vocabulary of consent and tracking, and a
+# site speaking to its reader ("Bake the cookies until you see them brown" and "The court ruled
+# that websites must ask for consent before setting cookies" miss one of them).
+_COOKIE = re.compile(r"\b(?:cookies?|traceurs|Cookie-\w+|\w+-Cookies)\b", re.I)
+_CONSENT = re.compile(
+    r"\b(?:accept\w*|consent\w*|privacy|browser|browsing|tracking|tracker\w*|partners|analytics|personali[sz]\w+|"
+    r"settings|website|Datenschutz\w*|Einstellungen|Einwilligung|akzeptier\w*|zustimm\w*|Partner|Webseite\w*|Website\w*|"
+    r"navigateur|navigation|confidentialité|paramètres|partenaires|consentement|traceurs|navegación|navegador|"
+    r"privacidad|configuración|aceptar|consentimiento|navigazione|consenso|accetta\w*|privacidade|aceitar|"
+    r"согласие|конфиденциальност\w+|prywatności|akceptuj\w*)\b", re.I)
+
+_VOICE = re.compile(
+    r"\b(?:we|our|you|your|nous|notre|nos|vous|wir|unsere?[nrm]?|Sie|Ihre?[nrm]?|usamos|utilizamos|nuestr[oa]s?|"
+    r"usted|utilizziamo|usiamo|nostr[oi]|utilizamos|nosso|nossa|você|мы|наш\w*|вы|ваш\w*|używamy|nasz\w*)\b", re.I)
+
+
+def _match(text: str) -> str | None:
+    """The first rule of ``BOILERPLATE_PATTERNS`` that matches all of ``text``, else the cookie rule."""
+    for rule, rx in BOILERPLATE_PATTERNS:
+        if rx.fullmatch(text):
+            return rule
+    if _COOKIE.search(text) and _CONSENT.search(text) and _VOICE.search(text):
+        return "cookie_notice"
+    return None
+
+
+@FILTERS.add
+class BoilerplateFilter(Filter):
+    """A paragraph that is site furniture: separators, ad labels, teasers, cookie notices, share
+    buttons, interface labels, pagination, PHP warnings."""
+    name, order, reason, Config = "boilerplate", 20, BOILERPLATE, BoilerplateConfig
+
+    def judge(self, doc, p):
+        text = p.text.strip()
+        if len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
+            return []
+        rule = _match(text)
+        return [(None, rule, {})] if rule else []
