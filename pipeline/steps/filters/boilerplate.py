@@ -24,10 +24,17 @@ class BoilerplateConfig:
 
 
 def _words(*groups: str) -> str:
-    """An alternation of phrases, longest first (so "Read more" wins over "Read")."""
+    """An alternation of phrases, longest first (so "Read more" wins over "Read"); their first
+    words go to ``_FIRST`` (the cheap look before the expression)."""
     items = {w.strip() for g in groups for w in g.split("|") if w.strip()}
+    for w in items:
+        _FIRST.add(w.split()[0].lower() if w.isascii() or " " in w else w[:2])
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(items, key=lambda w: (-len(w), w)))
 
+
+# The first words of every phrase below (the first two characters of a phrase written without
+# spaces): a paragraph that starts with none of them is no teaser, button, label or pager.
+_FIRST: set[str] = set()
 
 # Labels of "read more" teasers. Unambiguous ones may be followed by the title directly; a single
 # common word ("Read", "Related", "More") needs a colon, an arrow or brackets after it.
@@ -108,12 +115,43 @@ _VOICE = re.compile(
     r"usted|utilizziamo|usiamo|nostr[oi]|utilizamos|nosso|nossa|você|мы|наш\w*|вы|ваш\w*|używamy|nasz\w*)\b", re.I)
 
 
-def _match(text: str) -> str | None:
-    """The first rule of ``BOILERPLATE_PATTERNS`` that matches all of ``text``, else the cookie rule."""
-    for rule, rx in BOILERPLATE_PATTERNS:
-        if rx.fullmatch(text):
-            return rule
-    if _COOKIE.search(text) and _CONSENT.search(text) and _VOICE.search(text):
+_PHP = ("Warning", "Notice", "Deprecated", "Fatal error", "Parse error", "Strict Standards")
+_PAGE_WORDS = {"page", "seite", "página", "pagina", "страница", "strona", "sida", "side"}
+
+
+_FIRST_TOKEN = re.compile(r"\A[\[(*»>\-–•«‹<←|\s]*+([^\s:：»>]++)")
+
+
+def _first_word(text: str) -> str:
+    m = _FIRST_TOKEN.match(text)
+    if m is None:
+        return ""
+    word = m.group(1).lower()
+    return word if word.isascii() or not word[:1].isalpha() or word[:1].lower() != word[:1].upper() else word[:2]
+
+
+# A teaser's title, a label or a pager is at most this long: longer paragraphs can only be cookie
+# notices.
+_LONGEST_RULE_WORDS = 40
+
+
+def _match(text: str, max_words: int) -> str | None:
+    """The first rule of ``BOILERPLATE_PATTERNS`` that matches all of ``text``, else the cookie
+    rule. Most paragraphs are settled by a cheap look (the first word, a substring) before any
+    expression runs or any word is counted."""
+    def short(limit: int) -> bool:
+        return len(text) <= 30 * limit and len(text.split(None, limit)) <= limit
+    if not text[0].isalnum() and BOILERPLATE_PATTERNS[0][1].fullmatch(text) and short(max_words):
+        return "separator"
+    first = _first_word(text)
+    if (first in _FIRST or first.isdigit() or first in _PAGE_WORDS) and short(min(max_words, _LONGEST_RULE_WORDS)):
+        for rule, rx in BOILERPLATE_PATTERNS[1:-1]:
+            if rx.fullmatch(text):
+                return rule
+    if text.startswith(_PHP) and BOILERPLATE_PATTERNS[-1][1].fullmatch(text) and short(max_words):
+        return "php_warning"
+    if ("ookie" in text or "raceur" in text) and short(max_words) and _COOKIE.search(text) \
+            and _CONSENT.search(text) and _VOICE.search(text):
         return "cookie_notice"
     return None
 
@@ -125,8 +163,5 @@ class BoilerplateFilter(Filter):
     name, order, reason, Config = "boilerplate", 20, BOILERPLATE, BoilerplateConfig
 
     def judge(self, doc, p):
-        text = p.text.strip()
-        if len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
-            return []
-        rule = _match(text)
+        rule = _match(p.text, self.cfg.max_words)
         return [(None, rule, {})] if rule else []

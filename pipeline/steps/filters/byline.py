@@ -15,7 +15,7 @@ BYLINE = reason("byline", "filters", "credit line: author, agency, photo, source
 @dataclass(frozen=True)
 class BylineConfig:
     enabled: bool = option(True)
-    max_words: int = option(12, lo=1, doc="bylines longer than this are not considered")
+    max_words: int = option(12, lo=1, doc="bylines longer than this (or than 15 characters a word) are not considered")
 
 
 # Bylines and credits: agency names, "By Name", a bullet followed by just a name.
@@ -44,17 +44,22 @@ BYLINE_PATTERNS = [
     ("photo_by", re.compile(rf"^(?:(?:Top|Main|Lead|Header|Cover|Featured?)\s+)?(?:photos?|images?|pictures?|"
                             rf"illustrations?|photographs?)\s+(?:by|courtesy of|via)\s+(?-i:{_NAME}|{_AGENCIES}).{{0,80}}$", re.I)),
     ("agency_photo", re.compile(rf"^\(?{_AGENCIES}\s+(?:Photo|Foto|Images?)\s*/\s*[^()]{{1,60}}\)?\.?$")),
-    ("staff_line", re.compile(
-        rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
-        r"(?:Staff Reporter|Staff Writer|Senior (?:Reporter|Writer|Correspondent)|Contributing (?:Writer|Editor))\.?$")),
     ("originally_appeared", re.compile(
         r"^This (?:article|story|post|piece) (?:was )?(?:originally |first )?(?:appeared|published) (?:on|in) .{1,80}$")),
-    ("posted_by", re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
-                             r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
     # a date alone: "04.04.2020", "2003-7-24 11:55"
     ("date_line", re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})"
                              r"(?:[,\s]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|am|pm|AM|PM))?)?$")),
 ]
+
+# Two rules whose expressions cost more, tried only when a word they need is in the paragraph:
+# "Tribune Staff Reporter", "Posted on 15 October 2019 by Bradley M. Kuhn".
+GUARDED_PATTERNS = {
+    "staff_line": (("Staff", "Senior", "Contributing"), re.compile(
+        rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
+        r"(?:Staff Reporter|Staff Writer|Senior (?:Reporter|Writer|Correspondent)|Contributing (?:Writer|Editor))\.?$")),
+    "posted_by": ((" by ", " By "), re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
+                             r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
+}
 
 # All of them in one expression, tried in the list's order (one call per paragraph, not seven).
 _ANY_BYLINE = re.compile("|".join(
@@ -70,7 +75,11 @@ class BylineFilter(Filter):
         text = p.text.strip()
         if "\n" in text:
             return []
+        if len(text) > 15 * self.cfg.max_words:
+            return []                       # a credit line is short (most paragraphs: no expression runs)
         m = _ANY_BYLINE.match(text)         # the first pattern of the list that matches
-        if m is None or len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
+        rule = m.lastgroup if m is not None else next(
+            (r for r, (words, rx) in GUARDED_PATTERNS.items() if any(w in text for w in words) and rx.match(text)), None)
+        if rule is None or len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
             return []
-        return [(None, m.lastgroup, {})]
+        return [(None, rule, {})]

@@ -85,6 +85,7 @@ FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 # "是不正确的", "现在", "作为")
 _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
+_FIGURES = re.compile(r"[\d/@]")
 _LABELLED = re.compile(r"\A\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
 _HEADLINE_DASH = re.compile(r"\s[–—]\s")
 _TRAILING_CONT = re.compile(r"[,/&+(\[{«„“‘]$")
@@ -208,7 +209,7 @@ class TruncatedFilter(Filter):
             return None
         if _continues_in_next(doc, p):
             return None          # hard-wrapped: the next paragraph goes on with the sentence
-        if _BULLET_RE.match(p.text) or "|" in core or _letter_share(core) < 0.6:
+        if _BULLET_RE.match(p.text) or "|" in core or (_FIGURES.search(core) and _letter_share(core) < 0.6):
             return None          # a list item, a table row, a date, a URL, a row of figures
         words = core.split()
         cjk = lang in _CJK_LANGS
