@@ -122,35 +122,34 @@ _PAGE_WORDS = {"page", "seite", "página", "pagina", "страница", "strona
 _FIRST_TOKEN = re.compile(r"\A[\[(*»>\-–•«‹<←|\s]*+([^\s:：»>]++)")
 
 
-def _first_word(text: str) -> str:
-    m = _FIRST_TOKEN.match(text)
-    if m is None:
-        return ""
-    word = m.group(1).lower()
-    return word if word.isascii() or not word[:1].isalpha() or word[:1].lower() != word[:1].upper() else word[:2]
-
-
 # A teaser's title, a label or a pager is at most this long: longer paragraphs can only be cookie
 # notices.
 _LONGEST_RULE_WORDS = 40
+
+
+def _short(text: str, limit: int) -> bool:
+    return len(text) <= 30 * limit and len(text.split(None, limit)) <= limit
 
 
 def _match(text: str, max_words: int) -> str | None:
     """The first rule of ``BOILERPLATE_PATTERNS`` that matches all of ``text``, else the cookie
     rule. Most paragraphs are settled by a cheap look (the first word, a substring) before any
     expression runs or any word is counted."""
-    def short(limit: int) -> bool:
-        return len(text) <= 30 * limit and len(text.split(None, limit)) <= limit
-    if not text[0].isalnum() and BOILERPLATE_PATTERNS[0][1].fullmatch(text) and short(max_words):
+    if not text[0].isalnum() and BOILERPLATE_PATTERNS[0][1].fullmatch(text) and _short(text, max_words):
         return "separator"
-    first = _first_word(text)
-    if (first in _FIRST or first.isdigit() or first in _PAGE_WORDS) and short(min(max_words, _LONGEST_RULE_WORDS)):
-        for rule, rx in BOILERPLATE_PATTERNS[1:-1]:
-            if rx.fullmatch(text):
-                return rule
-    if text.startswith(_PHP) and BOILERPLATE_PATTERNS[-1][1].fullmatch(text) and short(max_words):
+    m = _FIRST_TOKEN.match(text)
+    if m is not None:
+        first = m.group(1).lower()
+        if not first.isascii() and first[:1].lower() == first[:1].upper():
+            first = first[:2]                       # a script without case and without spaces
+        if (first in _FIRST or first.isdigit() or first in _PAGE_WORDS) \
+                and _short(text, min(max_words, _LONGEST_RULE_WORDS)):
+            for rule, rx in BOILERPLATE_PATTERNS[1:-1]:
+                if rx.fullmatch(text):
+                    return rule
+    if text.startswith(_PHP) and BOILERPLATE_PATTERNS[-1][1].fullmatch(text) and _short(text, max_words):
         return "php_warning"
-    if ("ookie" in text or "raceur" in text) and short(max_words) and _COOKIE.search(text) \
+    if ("ookie" in text or "raceur" in text) and _short(text, max_words) and _COOKIE.search(text) \
             and _CONSENT.search(text) and _VOICE.search(text):
         return "cookie_notice"
     return None
@@ -163,5 +162,8 @@ class BoilerplateFilter(Filter):
     name, order, reason, Config = "boilerplate", 20, BOILERPLATE, BoilerplateConfig
 
     def judge(self, doc, p):
-        rule = _match(p.text, self.cfg.max_words)
+        text = p.text
+        if len(text) > 15 * _LONGEST_RULE_WORDS and "ookie" not in text and "raceur" not in text:
+            return []            # long, and no cookie notice: content (most paragraphs stop here)
+        rule = _match(text, self.cfg.max_words)
         return [(None, rule, {})] if rule else []

@@ -214,14 +214,12 @@ class TruncatedFilter(Filter):
         words = core.split()
         cjk = lang in _CJK_LANGS
         lone = len(p.sentences) == 1
-        if lone and _title_like(words):
-            return None          # a heading: "This Is Your Brain On Sad Movies; Plus 5 Films To Cry To"
         if cfg.check_function_word_end:
             fw = FUNCTION_WORDS.get(lang)
-            if fw and words[-1].lower().strip("'’\"") in fw and len(words) >= 3:
-                return "function_word_end"
-            if cjk and core.endswith(_CJK_DANGLING) and len(core) > 12:
-                return "function_word_end"
+            if (fw and words[-1].lower().strip("'’\"") in fw and len(words) >= 3) or \
+                    (cjk and core.endswith(_CJK_DANGLING) and len(core) > 12):
+                # unless a headline: "This Is Your Brain On Sad Movies; Plus 5 Films To Cry To"
+                return None if lone and _title_like(words) else "function_word_end"
         if p.idx == 0:
             return None
         size = len(core) / 2.2 if cjk else len(words)
