@@ -250,10 +250,9 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches 
     for i, k, n, j in zip(run.tolist(), kind[run].tolist(), letters[run].tolist(), pref_idx[run].tolist()):
         s = sentences[i]
         d, p = prefs[j]
-        if _CODE_OR_TABLE.search(p.text, s.start, s.end):
-            continue             # code and table rows are in no language: "fn main() -> i32;", "| a | b |"
         found = _foreign(p.text[s.start:s.end], KINDS[k], n, d.lang, primary, confirm, cfg)
-        if found:
+        if found and not _CODE_OR_TABLE.search(p.text, s.start, s.end):
+            # (code and table rows are in no language: "fn main() -> i32;", "| a | b |")
             _mark(s, found[0], found[1], d.lang)
             touched.setdefault(int(para[i]), (d, p, set()))[2].add(found[0])
     # When all judged sentences of a paragraph are foreign in one language, the short sentences in
