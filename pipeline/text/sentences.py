@@ -169,20 +169,20 @@ class _Splitter:
                 break
             run = m.group()
             after = text[end]
+            if run == "." and after == " " and end + 1 < n and text[end + 1].isupper():
+                # the common case, a plain word and a capital ("was. The"): what _full_stop
+                # decides for it, sooner
+                word = text[text.rfind(" ", max(0, end - 1 - _TOKEN_WINDOW), end) + 1:end - 1]
+                if len(word) > 1 and word.isalpha() and word.islower() and word not in abbrevs:
+                    out.append(end + 1)
+                    self.start = end + 1
+                    continue
             fullwidth = not run.isascii() and _FULLWIDTH.search(run)
             if not (fullwidth or after.isspace() or after == "[" or _CJK.match(after)):
                 continue                    # inside a token: "3.5", "news.asp?id=9", "e.g"
             nxt = _SPACE.match(text, end).end()
             if nxt >= n:
                 break
-            if run == "." and nxt > end:    # the common case, a plain word and a capital: "was. The"
-                lo = max(0, end - 1 - _TOKEN_WINDOW)
-                word = text[max(text.rfind(" ", lo, end), text.rfind("\n", lo, end)) + 1:end - 1]
-                if text[nxt].isupper() and len(word) > 1 and word.isalpha() and word.islower() \
-                        and word not in abbrevs:
-                    out.append(nxt)         # (what _full_stop decides for it, sooner)
-                    self.start = nxt
-                    continue
             if len(run) == 1:
                 term, close, stop = run, "", m.start()
             else:
