@@ -6,44 +6,24 @@
 """
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evalrun import arguments, run_on  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", default=os.path.join(ROOT, "configs", "default.yaml"))
-    ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
-    ap.add_argument("--out", default="/tmp/eval-dev")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="config override, YAML value (e.g. dedup.paragraph_threshold=0.6)")
-    ap.add_argument("--json", default=None, help="write the scorer's full report here")
-    args = ap.parse_args()
+    args = arguments(__doc__, "/tmp/eval-dev").parse_args()
     dev = os.path.join(args.eval_dir, "dev")
     if not os.path.exists(os.path.join(dev, "docs.jsonl")):
         print(f"no dev corpus at {dev}: ../shared is not here, nothing to evaluate")
         return 0
-    import yaml
-    from pipeline import config as config_mod
-    from pipeline.run.runner import run
-    overrides = {"input.paths": [os.path.join(dev, "docs.jsonl")], "output.path": args.out,
-                 "output.state": "", "executor.workers": args.workers}
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        overrides[k] = yaml.safe_load(v)
-    cfg = config_mod.load(args.config, overrides)
-    import shutil
-    shutil.rmtree(args.out, ignore_errors=True)
     t0 = time.time()
-    res = run(cfg, log=lambda m: print(m, file=sys.stderr))
+    res = run_on(os.path.join(dev, "docs.jsonl"), args)
     wall = time.time() - t0
     t = res.stats["timing"]
     mb = res.stats["inputs"]["bytes"] / 1e6
