@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from .punctuation import CLOSERS, FULLWIDTH_STOPS, OPENERS, STOPS
+
 _LINE_RE = re.compile(r"[^\n]*\n?")
-_OPENERS = "\"'“‘„‚«‹([{「『（【〔〈《¿¡"
-_ENDS_SENTENCE = re.compile(r"[.!?…。！？｡؟۔।።][\"'”’“‘»›)\]}」』）】〕〉》]*$")
+_ENDS_SENTENCE = re.compile(f"[{re.escape(STOPS + FULLWIDTH_STOPS)}][{re.escape(CLOSERS)}]*$")
 # A line that starts a list item: a bullet, "1." / "1)" / "a)" then a space.
 # (The look-behind lets a match start only where a run of spaces starts, and the possessive
 # quantifiers never give characters back: linear even under search() on a megabyte of spaces.)
@@ -27,7 +28,7 @@ def _continues(line: str) -> str:
     for ch in line[:4]:
         if ch.isalnum():
             return ch
-        if ch not in _OPENERS:
+        if ch not in OPENERS:
             return ""
     return ""
 

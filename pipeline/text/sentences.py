@@ -18,14 +18,9 @@ from importlib import resources
 from typing import Callable
 
 from .lines import blocks
+from .punctuation import CLOSERS, FULLWIDTH_STOPS, OPENERS, STOPS as _STOPS
 
-# Stops that need no space after them (CJK, Ethiopic, Burmese).
-FULLWIDTH_STOPS = "。！？｡．።፧။"
-# Closing quotes include “ and ‘, which close German and Slovak quotations („So.“).
-CLOSERS = "\"'”’“‘»›)]}」』）】〕〉》"
-OPENERS = "\"'“‘„‚«‹([{「『（【〔〈《¿¡"
 _CLOSE = re.escape(CLOSERS)
-_STOPS = ".!?…‼⁇⁈⁉؟۔।॥։።፧"
 
 # Marks that end sentences in one language only: the Greek question mark, the Armenian full stop
 # typed as a colon.
