@@ -1,6 +1,7 @@
 """The ``boilerplate`` filter: a paragraph that is site furniture, not content. Lone separators,
-advertising labels, "read more" teasers, cookie and consent notices, share and follow buttons,
-the labels of menus, comment forms and logins, pagination and PHP warnings, in many languages.
+advertising labels, "read more" teasers, cookie and consent notices, newsletter sign-ups, share and
+follow buttons, the labels of menus, comment forms and logins, pagination, PHP warnings and
+placeholder text ("Lorem ipsum ..."), in many languages.
 
 Each rule matches the whole paragraph and is kept narrow: a line of content that merely
 mentions cookies or sharing ("The EU court ruled on cookie banners on Tuesday.") does not match,
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ...registry import FILTERS, option, reason
+from ...text.placeholder import is_placeholder
 from .base import Filter
 
 BOILERPLATE = reason("boilerplate", "filters", "site furniture: menus, teasers, cookie notices, share buttons, pagination")
@@ -28,7 +30,8 @@ def _words(*groups: str) -> str:
     words go to ``_FIRST`` (the cheap look before the expression)."""
     items = {w.strip() for g in groups for w in g.split("|") if w.strip()}
     for w in items:
-        _FIRST.add(w.split()[0].lower() if w.isascii() or " " in w else w[:2])
+        first = w.split()[0].lower()
+        _FIRST.add(first[:2] if first[:1].lower() == first[:1].upper() else first)
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(items, key=lambda w: (-len(w), w)))
 
 
@@ -115,6 +118,14 @@ _VOICE = re.compile(
     r"usted|utilizziamo|usiamo|nostr[oi]|utilizamos|nosso|nossa|você|мы|наш\w*|вы|ваш\w*|używamy|nasz\w*)\b", re.I)
 
 
+# Newsletter sign-ups: the word for a newsletter and a call to sign up, or a site speaking to its
+# reader ("The company launched a newsletter in 2019." has neither).
+_NEWSLETTER = re.compile(r"newsletter|infolettre|boletín|boletim|рассылк|メールマガジン|メルマガ|メールでまとめ読み|"
+                         r"訂閱電子報|订阅|電子報", re.I)
+_SIGN_UP = re.compile(
+    r"\A(?:Get|Receive)\b|\b(?:sign\s+up|subscribe|abonnier\w*|anmelden|bestellen|inscri\w+|abonne\w*|suscr[ií]b\w*|"
+    r"recib\w+|assin\w+|iscriviti|подпи\w+|zapisz|登録|無料)|登録|無料|订阅", re.I)
+
 _PHP = ("Warning", "Notice", "Deprecated", "Fatal error", "Parse error", "Strict Standards")
 _PAGE_WORDS = {"page", "seite", "página", "pagina", "страница", "strona", "sida", "side"}
 
@@ -152,6 +163,10 @@ def _match(text: str, max_words: int) -> str | None:
     if ("ookie" in text or "raceur" in text) and _short(text, max_words) and _COOKIE.search(text) \
             and _CONSENT.search(text) and _VOICE.search(text):
         return "cookie_notice"
+    if _short(text, _LONGEST_RULE_WORDS) and _NEWSLETTER.search(text) and (_SIGN_UP.search(text) or _VOICE.search(text)):
+        return "newsletter"
+    if ("psum" in text or "olor" in text or "olupt" in text) and is_placeholder(text):
+        return "placeholder"
     return None
 
 
@@ -163,7 +178,8 @@ class BoilerplateFilter(Filter):
 
     def judge(self, doc, p):
         text = p.text
-        if len(text) > 15 * _LONGEST_RULE_WORDS and "ookie" not in text and "raceur" not in text:
-            return []            # long, and no cookie notice: content (most paragraphs stop here)
+        if len(text) > 15 * _LONGEST_RULE_WORDS and "ookie" not in text and "raceur" not in text \
+                and "olor" not in text and "olupt" not in text:
+            return []            # long, no cookie notice, no placeholder: content (most paragraphs stop here)
         rule = _match(text, self.cfg.max_words)
         return [(None, rule, {})] if rule else []

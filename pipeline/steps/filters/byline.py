@@ -19,8 +19,26 @@ class BylineConfig:
 
 
 # Bylines and credits: agency names, "By Name", a bullet followed by just a name.
-_AGENCIES = r"(?:AFP|AP|APA|dpa|DPA|EFE|ANSA|Lusa|Reuters|Bloomberg|Xinhua|TASS|ТАСС|Интерфакс|РИА Новости|Europa Press|KNA|epd|SDA|Adnkronos|AGI|Agência Brasil|Kyodo|Yonhap|UPI|PA|IANS|PTI|WAM|SPA|واس|أ ف ب|رويترز)"
+_AGENCIES = r"(?:AFP|AP|APA|dpa|DPA|EFE|ANSA|Lusa|Reuters|Bloomberg|Xinhua|TASS|ТАСС|Интерфакс|РИА Новости|Europa Press|KNA|epd|SDA|Adnkronos|AGI|Agência Brasil|Kyodo|PAP|ANP|Belga|AAP|MTI|ČTK|Notimex|Télam|Yonhap|UPI|PA|IANS|PTI|WAM|SPA|واس|أ ف ب|رويترز)"
 _NAME = r"[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’\-]+"
+_MONTH = (r"(?:Jan(?:uary|uar|vier)?|Feb(?:ruary|ruar)?|février|Mar(?:ch)?|März|mars|Apr(?:il)?|avril|May|Mai|"
+          r"June?|Juni|juin|July?|Juli|juillet|Aug(?:ust)?|août|Sep(?:t|tember)?|septembre|Oct(?:ober)?|Okt(?:ober)?|"
+          r"octobre|Nov(?:ember)?|novembre|Dec(?:ember)?|Dez(?:ember)?|décembre|enero|febrero|marzo|abril|mayo|junio|"
+          r"julio|agosto|septiembre|octubre|noviembre|diciembre|janeiro|fevereiro|março|maio|junho|julho|setembro|"
+          r"outubro|novembro|dezembro|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|"
+          r"stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|września|października|listopada|grudnia|"
+          r"januari|februari|maart|mei|juni|juli|augustus|oktober|Ocak|Şubat|Mart|Nisan|Mayıs|Haziran|Temmuz|"
+          r"Ağustos|Eylül|Ekim|Kasım|Aralık)\.?")
+_WEEKDAY = (r"(?:Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?|"
+            r"Mo|Di|Mi|Do|Fr|Sa|So|Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|lundi|mardi|mercredi|"
+            r"jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|Pazartesi|Salı|"
+            r"Çarşamba|Perşembe|Cuma|Cumartesi|Pazar)\.?")
+_DATE = (rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{4}}[./-]\d{{1,2}}[./-]\d{{1,2}}|"
+         rf"\d{{1,2}}\.?\s+(?:de\s+)?{_MONTH}\s+(?:de\s+)?\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})")
+_TIME = r"\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?"
+_DATE_LABEL = (r"(?:Published|Posted|Updated|Last updated|Stand|Aktualisiert|Veröffentlicht|Erstellt|Mis à jour|Publié|"
+               r"Actualizado|Publicado|Atualizado|Aggiornato|Pubblicato|Opublikowano|Zaktualizowano|Data|Date|Datum)"
+               r"(?:\s+(?:on|am|le|el|em|il|the))?")
 BYLINE_PATTERNS = [
     ("bullet_name", re.compile(rf"^[•·*▪‣◦●]\s*{_NAME}(?:\s+{_NAME}){{1,3}}$")),
     ("by_name", re.compile(
@@ -46,10 +64,29 @@ BYLINE_PATTERNS = [
     ("agency_photo", re.compile(rf"^\(?{_AGENCIES}\s+(?:Photo|Foto|Images?)\s*/\s*[^()]{{1,60}}\)?\.?$")),
     ("originally_appeared", re.compile(
         r"^This (?:article|story|post|piece) (?:was )?(?:originally |first )?(?:appeared|published) (?:on|in) .{1,80}$")),
-    # a date alone: "04.04.2020", "2003-7-24 11:55"
-    ("date_line", re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})"
-                             r"(?:[,\s]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|am|pm|AM|PM))?)?$")),
+    # a date alone, perhaps labelled and timed: "04.04.2020", "2003-7-24 11:55", "19. November 2021",
+    # "Published on Apr 13, 2020", "Stand: 28.04.2020 18:00 Uhr", "Mis à jour le 29/10/2012 à 14h03"
+    ("date_line", re.compile(
+        rf"^(?:{_DATE_LABEL}\s*:?\s+)?(?:{_WEEKDAY},?\s+)?{_DATE}"
+        rf"(?:,?\s+(?:{_WEEKDAY},?\s+)?(?:at\s+|um\s+|à\s+|a las\s+|às\s+|-\s+)?{_TIME})?\.?$", re.I)),
+    # an editor's initials and the agency: "erb/ots", "aja/PAP"
+    ("agency_initials", re.compile(rf"^[a-zäöüß]{{2,4}}(?:/[a-zäöüß]{{2,4}})*/(?:{_AGENCIES}|ots|OTS|apa|kna|afp)$")),
+    # who reported, where to reach them: "Heba Habib contributed to this report.", "Jemele Hill can
+    # be reached at ...", "Ben Silverman is on Twitter at ben_silverman."
+    ("contributor", re.compile(
+        rf"^{_NAME}(?:\s+{_NAME}){{0,3}}(?:(?:,\s*|\s+and\s+){_NAME}(?:\s+{_NAME}){{0,3}})*\s+"
+        r"(?:contributed(?: reporting)? to this (?:report|story|article)|can be reached at|is on Twitter at|"
+        r"reported from)\b.{0,80}$")),
+    # a caption that ends on its photo credit after a dash, a slash or a bracket: "... — Foto: Mayara
+    # Subtil/G1", "... / Фото РБК" (after a full stop, "(von links). Foto: ...", the caption is content)
+    ("caption_credit", re.compile(
+        r"^.{0,240}?\s[\-—–/|(][ \t]{0,3}(?:Foto|Photo|Фото|Bild|Imagen|Image|Crédito)"
+        r"(?:[ \t]{0,3}:[ \t]{0,3}|[ \t]{1,3})[^\s.:][^.:]{0,60}\)?$")),
 ]
+
+# A caption that ends on its credit may be longer than a byline (its own expression bounds it).
+_CAPTION_CHARS = 320
+_CAPTION_HINT = re.compile(r"(?:Foto|Photo|Фото|Bild|Imagen|Image|Crédito)[^.:]{0,62}\Z")
 
 # Two rules whose expressions cost more, tried only when a word they need is in the paragraph:
 # "Tribune Staff Reporter", "Posted on 15 October 2019 by Bradley M. Kuhn".
@@ -75,11 +112,12 @@ class BylineFilter(Filter):
         text = p.text.strip()
         if "\n" in text:
             return []
-        if len(text) > 15 * self.cfg.max_words:
+        if len(text) > 15 * self.cfg.max_words and (len(text) > _CAPTION_CHARS or not _CAPTION_HINT.search(text)):
             return []                       # a credit line is short (most paragraphs: no expression runs)
         m = _ANY_BYLINE.match(text)         # the first pattern of the list that matches
         rule = m.lastgroup if m is not None else next(
             (r for r, (words, rx) in GUARDED_PATTERNS.items() if any(w in text for w in words) and rx.match(text)), None)
-        if rule is None or len(text.split(None, self.cfg.max_words)) > self.cfg.max_words:
+        if rule is None or (rule != "caption_credit"
+                            and len(text.split(None, self.cfg.max_words)) > self.cfg.max_words):
             return []
         return [(None, rule, {})]

@@ -20,8 +20,10 @@ class TruncatedConfig:
     check_function_word_end: bool = option(True, doc="sentence ending on a determiner/preposition/conjunction")
     check_unbalanced: bool = option(True, doc="last sentence opens a bracket it never closes")
     punctuated_doc_share: float = option(0.5, lo=0.0, hi=1.0,
-                                         doc="a body line without end punctuation is truncated when at least this "
-                                             "share of its document's prose paragraphs end in punctuation")
+                                         doc="a body line without end punctuation is cut when this share of "
+                                             "its document's prose paragraphs have it")
+    heading_habit: int = option(2, lo=0,
+                                doc="...unless this many other short lines of its document lack it too (0: off)")
 
 TERMINAL = ".!?…。！？؟۔।॥‼⁇⁈⁉"
 CLOSERS = "\"'”’»›)]}」』】）〕〉》\u200f"
@@ -88,7 +90,8 @@ _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "�
 _FIGURES = re.compile(r"[\d/@]")
 _LABELLED = re.compile(r"\A\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
 _HEADLINE_DASH = re.compile(r"\s[–—]\s")
-_TRAILING_CONT = re.compile(r"[,/&+(\[{«„“‘]$")
+_TRAILING_CONT = re.compile(r"[/&+(\[{«„“‘]$")
+_COMMAS = ",،，、"
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)
 
 
@@ -101,6 +104,11 @@ def _unbalanced(text: str) -> bool:
     """A bracket opened in the sentence and never closed: "... (11:59 p.m.". Quotes are not used:
     multi-paragraph quotations legitimately leave them open."""
     return ("(" in text and text.count("(") > text.count(")")) or ("[" in text and text.count("[") > text.count("]"))
+
+
+def _size(text: str, cjk: bool) -> float:
+    """Length in words (in a script without spaces, about 2.2 characters to a word)."""
+    return len(text) / 2.2 if cjk else len(text.split())
 
 
 def _letter_share(text: str) -> float:
@@ -146,7 +154,7 @@ class TruncatedFilter(Filter):
 
     def __init__(self, cfg: TruncatedConfig):
         super().__init__(cfg)
-        self._style: dict[int, float] = {}
+        self._style: dict[int, tuple[float, int]] = {}
 
     def __call__(self, docs: list[Document]) -> None:
         # A document's punctuation share is only needed for a line without end punctuation past
@@ -158,23 +166,32 @@ class TruncatedFilter(Filter):
         finally:
             self._style = {}
 
-    def _doc_style(self, doc: Document) -> float:
-        share = self._style.get(id(doc))
-        if share is None:
-            share = self._style[id(doc)] = self._punctuation_share(doc)
-        return share
+    def _doc_style(self, doc: Document) -> tuple[float, int]:
+        style = self._style.get(id(doc))
+        if style is None:
+            style = self._style[id(doc)] = self._punctuation_style(doc)
+        return style
 
     @staticmethod
-    def _punctuation_share(doc: Document) -> float:
-        """Share of the document's prose paragraphs (8+ words) that end in end punctuation."""
-        n = ended = 0
+    def _punctuation_style(doc: Document) -> tuple[float, int]:
+        """The share of the document's prose paragraphs (8+ words) that end in end punctuation,
+        and how many of its lines past the first (3 to 20 words: heading-sized; not list items nor
+        pieces of a wrapped sentence) end on a word."""
+        n = ended = bare = 0
+        cjk = doc.lang in _CJK_LANGS
         for p in doc.paragraphs:
             t = _strip_closers(p.text)
-            if len(t) < 40 and len(t.split()) < 8 or _BULLET_RE.match(p.text):
+            if _BULLET_RE.match(p.text):
+                continue
+            stop = t[-1:] in TERMINAL or t[-1:] == ":"
+            if p.idx > 0 and p.text.rstrip()[-1:].isalnum() and 3 <= _size(t, cjk) <= 20 \
+                    and not _continues_in_next(doc, p):
+                bare += 1
+            if len(t) < 40 and len(t.split()) < 8:
                 continue
             n += 1
-            ended += t[-1:] in TERMINAL or t[-1:] == ":"
-        return ended / n if n else 0.0
+            ended += stop
+        return (ended / n if n else 0.0), bare
 
     def judge(self, doc, p):
         if not p.sentences:
@@ -203,10 +220,13 @@ class TruncatedFilter(Filter):
                 return "unbalanced"
             return None
         if end in ":;" or _TRAILING_CONT.search(core) or core != text.rstrip():
-            # introduces a list or a quote, ends a list entry; a comma, a slash or an opening mark
-            # ends salutations, credits, URLs, code and German quotations („…“) as often as cut
-            # sentences; a closing bracket or quote closes something
+            # introduces a list or a quote, ends a list entry; a slash or an opening mark ends URLs,
+            # code and German quotations („…“) as often as cut sentences; a closing bracket or
+            # quote closes something
             return None
+        comma = end in _COMMAS
+        if not (end.isalnum() or comma):
+            return None          # an emoji or a symbol: a cut sentence stops inside its words
         if _continues_in_next(doc, p):
             return None          # hard-wrapped: the next paragraph goes on with the sentence
         if _BULLET_RE.match(p.text) or "|" in core or (_FIGURES.search(core) and _letter_share(core) < 0.6):
@@ -222,15 +242,20 @@ class TruncatedFilter(Filter):
                 return None if lone and _title_like(words) else "function_word_end"
         if p.idx == 0:
             return None
-        size = len(core) / 2.2 if cjk else len(words)
+        size = _size(core, cjk)
         if size < 4 or _title_like(words) or (lone and not cjk and size < 8):
             return None          # a lone short line is a heading or a label, not a cut sentence
         if _LABELLED.match(core) or " / " in core or "／" in core or (lone and _HEADLINE_DASH.search(core)):
             # "Lire aussi : ...", "图注：...", "Name / Beschreibung / URL", "X – Y": a teaser, a
             # caption, a row of fields, a headline in two parts
             return None
-        if self._doc_style(doc) >= cfg.punctuated_doc_share:
-            return "no_end_punctuation"
+        share, bare = self._doc_style(doc)
+        if cfg.heading_habit and bare - 1 >= cfg.heading_habit:
+            # other lines of the document end without punctuation too: they are its headings,
+            # captions or furniture, and this one is one of them (a cut line is an accident)
+            return None
+        if share >= cfg.punctuated_doc_share:
+            return "comma_end" if comma else "no_end_punctuation"
         return None
 
     @staticmethod

@@ -21,6 +21,7 @@ import numpy as np
 from ...model import Document
 from ...registry import option, reason
 from ...text import chars
+from ...text.placeholder import is_placeholder
 from .backends import Backend, Memo, get_backend
 from .textscan import DOC_PREFIX, FW_INDEX, TextBatches, own_function_words, span_counts
 
@@ -37,7 +38,7 @@ class LangidConfig:
     doc_min_score: float = option(0.5, lo=0.0, hi=1.0, doc="below this a document's language is 'und'")
     sentence_min_chars: int = option(30, lo=1, doc="shorter sentences (letters only) are never foreign")
     sentence_min_words: int = option(4, lo=1, doc="fewer words (not for CJK) are never foreign")
-    confirm_min_score: float = option(0.5, lo=0.0, hi=1.0,
+    confirm_min_score: float = option(0.7, lo=0.0, hi=1.0,
                                       doc="confidence the confirming detector needs to agree that a sentence is foreign")
     sentence_min_score: float = option(0.80, lo=0.0, hi=1.0, doc="confidence needed to call a sentence foreign")
     short_sentence_min_score: float = option(0.90, lo=0.0, hi=1.0,
@@ -45,7 +46,7 @@ class LangidConfig:
     doc_function_words: bool = option(True, doc="a document whose function words clearly say one language is "
                                                 "confirmed on its first 500 characters instead of read whole")
     function_words: bool = option(True, doc="a sentence with 2+ function words only its document's language "
-                                            "has (twice as many as of any other) is that language: no detector runs")
+                                            "has (2x any other) is in it: no detector runs")
     foreign_routing: Literal["ledger", "partition"] = option(
         "ledger", doc="ledger: foreign spans go to the ledger; partition: a row in their own language")
 
@@ -225,8 +226,11 @@ def _foreign(text: str, kind: str, letters: int, doc_lang: str, primary: Backend
     return lang, score
 
 
-_CODE_OR_TABLE = re.compile(r"[|{}]|->|=>|\w\([^)\n]{0,200}\)[ \t]*;|^[ \t]*+(?:let|fn|def|var|const|return|import|#include)\s",
+_CODE_OR_TABLE = re.compile(r"[|{}]|\s/\s|->|=>|\w\([^)\n]{0,200}\)[ \t]*;|^[ \t]*+(?:let|fn|def|var|const|return|import|#include)\s",
                             re.M)
+
+
+_REFERENCE = re.compile(r"\A\s*+\[\d{1,3}\]")
 
 
 def _mark(s, lang: str, score: float, doc_lang: str, **extra) -> None:
@@ -251,8 +255,9 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches 
         s = sentences[i]
         d, p = prefs[j]
         found = _foreign(p.text[s.start:s.end], KINDS[k], n, d.lang, primary, confirm, cfg)
-        if found and not _CODE_OR_TABLE.search(p.text, s.start, s.end):
-            # (code and table rows are in no language: "fn main() -> i32;", "| a | b |")
+        if found and not _CODE_OR_TABLE.search(p.text, s.start, s.end) and not _REFERENCE.match(p.text):
+            # (code, table rows and rows of fields are in no language: "fn main() -> i32;",
+            # "| a | b |", "Name / Ort / URL"; a numbered reference keeps its title's language)
             _mark(s, found[0], found[1], d.lang)
             touched.setdefault(int(para[i]), (d, p, set()))[2].add(found[0])
     # When all judged sentences of a paragraph are foreign in one language, the short sentences in
@@ -269,15 +274,16 @@ def detect_sentences(docs: list[Document], cfg: LangidConfig, text: TextBatches 
 
 
 def keep_the_majority(docs) -> None:
-    """A document never loses most of its text as foreign: when the passages judged foreign
-    outweigh the rest, the document's language was wrong (a German article with a hidden lorem
+    """A document never loses most of its text as foreign: when the passages judged foreign in
+    one language outweigh what is left in the document's language, that language was wrong (a German article with a hidden lorem
     ipsum read as Latin, an English page quoting German at length). Those marks are undone and
-    the document takes the language of the passages."""
+    the document takes the language of the passages. Placeholder text ("Lorem ipsum ...") is no
+    language and weighs nothing (the boilerplate filter removes it)."""
     for d in docs:
         foreign: Counter = Counter()
         scored = total = 0.0
         for p in d.paragraphs:
-            if p.removed is not None:
+            if p.removed is not None or is_placeholder(p.text):
                 continue
             for s in p.sentences:
                 n = s.end - s.start
@@ -285,8 +291,8 @@ def keep_the_majority(docs) -> None:
                 if s.removed is not None and s.removed.reason is FOREIGN_LANGUAGE:
                     foreign[s.lang] += n
                     scored += n * s.score
-        if 2 * sum(foreign.values()) <= total:
-            continue
+        if not foreign or max(foreign.values()) <= total - sum(foreign.values()):
+            continue             # the document's language still holds the most text
         for p in d.paragraphs:
             for s in p.sentences:
                 if s.removed is not None and s.removed.reason is FOREIGN_LANGUAGE:

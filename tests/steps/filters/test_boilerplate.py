@@ -37,6 +37,15 @@ def rule_of(text, lang="en"):
     ("En cliquant sur « OK TOUT ACCEPTER », vous acceptez que ARTE RADIO et ses partenaires utilisent des cookies",
      "fr", "cookie_notice"),
     ("Wir verwenden Cookies, um Ihnen ein optimales Webseiten-Erlebnis zu bieten.", "de", "cookie_notice"),
+    # single words outside ASCII in cased scripts
+    ("Комментарии", "ru", "interface"), ("Zurück", "de", "pagination"), ("Comentários", "pt", "interface"),
+    ("Sign up for our daily newsletter to get the top stories in your inbox.", "en", "newsletter"),
+    ("Get Data Sheet, Fortune’s technology newsletter", "en", "newsletter"),
+    ("Abonnieren Sie unseren Newsletter und verpassen Sie keine Nachricht mehr.", "de", "newsletter"),
+    ("CNET Japanの記事を毎朝メールでまとめ読み（無料）", "ja", "newsletter"),
+    ("Dolor ipsam et est cumque. Laboriosam sed delectus rerum sint qui natus tenetur ea.", "de", "placeholder"),
+    ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.", "en",
+     "placeholder"),
 ])
 def test_site_furniture(text, lang, rule):
     assert rule_of(text, lang) == rule
@@ -51,6 +60,11 @@ def test_site_furniture(text, lang, rule):
     ("Read the instructions carefully before you start the machine.", "en"),
     ("The next step is to fill the tank with water.", "en"),
     ("Kommentare des Ministers sorgten am Montag für Unruhe im Parlament.", "de"),
+    ("The company launched a newsletter for its investors in 2019.", "en"),
+    ("Der Verein verschickt seinen Newsletter seit zehn Jahren an alle Mitglieder.", "de"),
+    # Latin that is not filler
+    ("Gallia est omnis divisa in partes tres, quarum unam incolunt Belgae, aliam Aquitani.", "la"),
+    ("Pater noster, qui es in caelis, sanctificetur nomen tuum. Adveniat regnum tuum.", "la"),
     # code, table rules and lost characters are not separators
     ("}", "en"), ("|---|---|---|", "de"), ("| \ufffd\ufffd\ufffd |", "zh"),
 ])

@@ -15,6 +15,14 @@ from tests.steps.filters.support import judge
     "Top photo by Jane Doe", "(AP Photo/Evan Vucci)", "AP Photo/Uncredited", "Tribune Staff Reporter",
     "This article originally appeared on Time.com.", "Posted on Tuesday 15 October 2019 at 09:11 by Bradley M. Kuhn.",
     "04.04.2020", "2004-12-10 11:55:08",
+    # datelines with month names and labels, an editor's initials and the agency, contributors,
+    # captions that end on their photo credit
+    "19. November 2021", "28 kwietnia 2021, 06:29", "30 Ekim 2020 Cuma 18:28", "Published on Apr 13, 2020",
+    "Mis à jour le 29/10/2012 à 14h03", "Stand: 28.04.2020 18:00 Uhr", "erb/ots", "aja/PAP",
+    "Heba Habib contributed to this report.", "Jemele Hill can be reached at jemeleespn@gmail.com.",
+    "Stella Kim reported from Seoul, and Jennifer Jett from Hong Kong.",
+    "Cachorro com deficiência e abandonado em Porto Velho ganhou um lar. — Foto: Mayara Subtil/G1",
+    "Прокурори Венедіктової вивчали матеріали, які обґрунтовують підозру Юрченку / Фото РБК",
 ])
 def test_bylines(text):
     assert [r for _, r in judge(text, "en", BylineFilter(BylineConfig()))] == ["byline"]
@@ -30,6 +38,10 @@ def test_bylines(text):
     "This article looks at the budget in detail and explains where the money goes.",
     "Autor des Buches ist ein ehemaliger Minister, der lange in Berlin gelebt hat.",
     "On 04.04.2020 the shops closed.",
+    "The meeting is on 12 May 2021 in Paris.", "He was born on May 5, 1990, in a small town near Lyon.",
+    "- Datum: 31/08/2019", "- April 2, 2024",                      # list items of an event's details
+    "Anna Schmidt reported the theft to the police on Monday.",
+    "The photo shows the river in flood; the town hall is on the left.",
 ])
 def test_not_bylines(text):
     assert judge(text, "en", BylineFilter(BylineConfig())) == []

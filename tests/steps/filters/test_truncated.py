@@ -155,3 +155,30 @@ def test_the_cheap_look_never_hides_an_abbreviation_cut(words, lang):
     core = " ".join(words).strip()
     if core.endswith(".") and TruncatedFilter._abbreviation_cut(core.split(), lang):
         assert _may_be_abbreviation(core)
+
+
+def test_a_document_whose_headings_end_without_punctuation_keeps_them():
+    """Real headings from hand-labelled pages: a document with other heading-sized lines without
+    end punctuation uses such lines as headings, so one more is a heading, not a cut sentence;
+    alone among punctuated paragraphs the same line is cut (``heading_habit: 0`` turns this off)."""
+    body = BODY["es"]
+    heading = "El Ejército israelí elevó a 242 la cifra de secuestrados por Hamas en la franja"
+    others = ["Tres imputados por secuestro exprés de un menor en San Pedro",
+              "Bebé muere electrocutado al recostarse por una columna de su casa"]
+    doc = "\n\n".join(["Titular", body, others[0], body, others[1], body, heading, body])
+    assert truncated(doc, "es") == []
+    off = TruncatedFilter(TruncatedConfig(heading_habit=0))
+    assert truncated(doc, "es", off) == [(line, "truncated") for line in (others[0], others[1], heading)]
+    alone = "\n\n".join(["Titular", body, body, heading, body])
+    assert truncated(alone, "es") == [(heading, "truncated")]
+
+
+def test_a_line_ending_on_an_emoji_is_complete_and_one_ending_on_a_comma_is_cut():
+    body = BODY["de"]
+    comment = "Das ist ja krass, lieber Thomas, was für Komplimente Du mir hier machst. Ich werde ja tiefrot 🙂"
+    assert truncated(f"{body}\n\n{comment}\n\n{body}", "de") == []
+    ar_body = ("وقالت الوزارة في بيان إن العمل في المشروع الجديد سيبدأ في الشهر المقبل بعد موافقة الحكومة عليه.")
+    cut = "وأوضحت الصحيفة، أن المعرض سيغلق في مدريد في الثامن عشر من أكتوبر المقبل بعد أن زاره الآلاف،"
+    f = TruncatedFilter(TruncatedConfig())
+    assert truncated(f"{ar_body}\n\n{cut}\n\n{ar_body}", "ar", f) == [(cut, "truncated")]
+    assert f.counts == {"filter-truncated-comma_end": 1}

@@ -331,3 +331,40 @@ def test_code_and_table_rows_are_in_no_language():
     row = "| vs. Teamkollege | Hartley | Verstappen/Kvyat | Kvyat | Tsunoda | Gasly | Ricciardo |"
     d = _doc(f"{de}\n{row}\n{de}")
     assert d.lang == "de" and _flagged(d) == []
+
+
+def test_a_numbered_reference_keeps_the_language_of_its_title():
+    """The bibliography of a German article lists English books: reference entries, not foreign."""
+    de = ("Die Automatisierung verändert die Arbeitswelt schneller, als viele Politiker glauben wollen. "
+          "Deshalb fordern wir eine offene Debatte über ein bedingungsloses Grundeinkommen in Deutschland.")
+    ref = ("[1] Ford, Martin. 2016. The rise of the robots: technology and the threat of mass unemployment. "
+           "Paperback edition. London: Oneworld.")
+    d = _doc(f"{de}\n\n{de}\n\n{ref}")
+    assert d.lang == "de" and _flagged(d) == []
+    d = _doc(f"{de}\n\n{de}\n\n{ref[4:]}")          # the same title as a sentence of the text is foreign
+    assert ("The rise of the robots: technology and the threat of mass unemployment.", "en") in _flagged(d)
+
+
+def test_the_majority_is_the_largest_single_language_and_placeholder_weighs_nothing():
+    """A German letter translated into Spanish and English stays German with the translations
+    removed (each is smaller than the German text, though together they are larger); a German
+    article beside a longer placeholder text ("lorem ipsum") read as Latin becomes German."""
+    de = ["An diesem Wochenende waren alle Kinder im Kindergartenalter in die Kirche eingeladen worden.",
+          "Melanie Wehmeier ist eifrige Mitarbeiterin im Team, und das schon seit vielen Jahren.",
+          "Der Grundsatz ist immer noch, dass wir den Kindern eine biblische Geschichte erzählen."]
+    es = ("Somos personas en Alemania, personas de todas las capas de la población que no se benefician de la "
+          "crisis. Lamentamos lo que le está pasando a la población griega y lo sentimos por ustedes.")
+    en = ("We are people of Germany, people from all parts of society, and we do not benefit from the crisis. "
+          "We are so sorry about what is happening in Greece with the population and we feel with you.")
+    d = Document("d", " ".join(de) + "\n\n" + es + "\n\n" + en, "d", (0, 0), "{}", lang="de", lang_score=0.6)
+    segment_document(d, SegmentConfig())
+    detect_sentences([d], LangidConfig())
+    assert len(es) + len(en) > len(" ".join(de)) > max(len(es), len(en))
+    assert d.lang == "de" and sorted(lang for _, lang in _flagged(d)) == ["en", "en", "es", "es"]
+    lorem = ("Dolor ipsam et est cumque. Laboriosam sed delectus rerum sint qui natus tenetur ea. Tenetur debitis "
+             "aspernatur sapiente quod repellat ipsa iure et laborum exercitationem. Eos quod nulla voluptatem ut id. "
+             "Voluptatem consequuntur id illum dolorem quia quasi voluptas sed repellat ipsam.")
+    d = Document("d", " ".join(de) + "\n\n" + lorem, "d", (0, 0), "{}", lang="la", lang_score=0.6)
+    segment_document(d, SegmentConfig())
+    detect_sentences([d], LangidConfig())
+    assert d.lang == "de" and _flagged(d) == []
