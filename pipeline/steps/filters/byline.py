@@ -77,24 +77,24 @@ BYLINE_PATTERNS = [
         rf"^{_NAME}(?:\s+{_NAME}){{0,3}}(?:(?:,\s*|\s+and\s+){_NAME}(?:\s+{_NAME}){{0,3}})*\s+"
         r"(?:contributed(?: reporting)? to this (?:report|story|article)|can be reached at|is on Twitter at|"
         r"reported from)\b.{0,80}$")),
-    # a caption that ends on its photo credit after a dash, a slash or a bracket: "... — Foto: Mayara
-    # Subtil/G1", "... / Фото РБК" (after a full stop, "(von links). Foto: ...", the caption is content)
-    ("caption_credit", re.compile(
-        r"^.{0,240}?\s[\-—–/|(][ \t]{0,3}(?:Foto|Photo|Фото|Bild|Imagen|Image|Crédito)"
-        r"(?:[ \t]{0,3}:[ \t]{0,3}|[ \t]{1,3})[^\s.:][^.:]{0,60}\)?$")),
 ]
 
 # A caption that ends on its credit may be longer than a byline (its own expression bounds it).
 _CAPTION_CHARS = 320
-_CAPTION_HINT = re.compile(r"(?:Foto|Photo|Фото|Bild|Imagen|Image|Crédito)[^.:]{0,62}\Z")
+_CAPTION_WORDS = re.compile("Foto|Photo|Фото|Bild|Imagen|Image|Crédito")
 
-# Two rules whose expressions cost more, tried only when a word they need is in the paragraph:
+# Rules whose expressions cost more, tried only when a word they need is in the paragraph:
 # "Tribune Staff Reporter", "Posted on 15 October 2019 by Bradley M. Kuhn".
 GUARDED_PATTERNS = {
-    "staff_line": (("Staff", "Senior", "Contributing"), re.compile(
+    # a caption that ends on its photo credit after a dash, a slash or a bracket: "... — Foto: Mayara
+    # Subtil/G1", "... / Фото РБК" (after a full stop, "(von links). Foto: ...", the caption is content)
+    "caption_credit": (_CAPTION_WORDS, re.compile(
+        r"^.{0,240}?\s[\-—–/|(][ \t]{0,3}(?:Foto|Photo|Фото|Bild|Imagen|Image|Crédito)"
+        r"(?:[ \t]{0,3}:[ \t]{0,3}|[ \t]{1,3})[^\s.:][^.:]{0,60}\)?$")),
+    "staff_line": (re.compile("Staff|Senior|Contributing"), re.compile(
         rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
         r"(?:Staff Reporter|Staff Writer|Senior (?:Reporter|Writer|Correspondent)|Contributing (?:Writer|Editor))\.?$")),
-    "posted_by": ((" by ", " By "), re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
+    "posted_by": (re.compile(" [bB]y "), re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
                              r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
 }
 
@@ -112,11 +112,12 @@ class BylineFilter(Filter):
         text = p.text.strip()
         if "\n" in text:
             return []
-        if len(text) > 15 * self.cfg.max_words and (len(text) > _CAPTION_CHARS or not _CAPTION_HINT.search(text)):
+        if len(text) > 15 * self.cfg.max_words and (
+                len(text) > _CAPTION_CHARS or not _CAPTION_WORDS.search(text, len(text) - 80)):
             return []                       # a credit line is short (most paragraphs: no expression runs)
         m = _ANY_BYLINE.match(text)         # the first pattern of the list that matches
         rule = m.lastgroup if m is not None else next(
-            (r for r, (words, rx) in GUARDED_PATTERNS.items() if any(w in text for w in words) and rx.match(text)), None)
+            (r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint.search(text) and rx.match(text)), None)
         if rule is None or (rule != "caption_credit"
                             and len(text.split(None, self.cfg.max_words)) > self.cfg.max_words):
             return []
