@@ -81,7 +81,8 @@ BYLINE_PATTERNS = [
 
 # A caption that ends on its credit may be longer than a byline (its own expression bounds it).
 _CAPTION_CHARS = 320
-_CAPTION_WORDS = re.compile("Foto|Photo|Фото|Bild|Imagen|Image|Crédito")
+_PHOTO = "Foto|Photo|Фото|Bild|Imagen|Image|Crédito"
+_CAPTION_WORDS = re.compile(_PHOTO)
 
 # Rules whose expressions cost more, tried only when a word they need is in the paragraph:
 # "Tribune Staff Reporter", "Posted on 15 October 2019 by Bradley M. Kuhn".
@@ -89,7 +90,7 @@ GUARDED_PATTERNS = {
     # a caption that ends on its photo credit after a dash, a slash or a bracket: "... — Foto: Mayara
     # Subtil/G1", "... / Фото РБК" (after a full stop, "(von links). Foto: ...", the caption is content)
     "caption_credit": (_CAPTION_WORDS, re.compile(
-        r"^.{0,240}?\s[\-—–/|(][ \t]{0,3}(?:Foto|Photo|Фото|Bild|Imagen|Image|Crédito)"
+        rf"^.{{0,240}}?\s[\-—–/|(][ \t]{{0,3}}(?:{_PHOTO})"
         r"(?:[ \t]{0,3}:[ \t]{0,3}|[ \t]{1,3})[^\s.:][^.:]{0,60}\)?$")),
     "staff_line": (re.compile("Staff|Senior|Contributing"), re.compile(
         rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
