@@ -50,7 +50,7 @@ class DedupConfig:
     document_threshold: float = option(0.5, lo=0.0, hi=1.0, doc="estimated Jaccard to call documents near-duplicates")
     min_near_words: int = option(8, lo=1, doc="shorter paragraphs are only deduplicated exactly")
     min_paragraph_chars: int = option(30, lo=0, doc="shorter paragraphs are never deduplicated as paragraphs "
-                                                   "(short repeated lines are site furniture, not content)")
+                                                   "(short repeats are furniture: boilerplate's job)")
     seed: int = option(1, doc="MinHash permutation seed (part of the history index's identity)")
 
     def check(self, prefix: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ...model import Document, Paragraph
 from ...registry import FILTERS, option, reason
@@ -20,10 +21,12 @@ class TruncatedConfig:
     check_function_word_end: bool = option(True, doc="sentence ending on a determiner/preposition/conjunction")
     check_unbalanced: bool = option(True, doc="last sentence opens a bracket it never closes")
     punctuated_doc_share: float = option(0.5, lo=0.0, hi=1.0,
-                                         doc="a body line without end punctuation is cut when this share of "
-                                             "its document's prose paragraphs have it")
+                                         doc="a body line without end punctuation is cut if this share of "
+                                             "its document's prose has it")
     heading_habit: int = option(2, lo=0,
                                 doc="...unless this many other short lines of its document lack it too (0: off)")
+    hard_wrapped: int = option(3, lo=0,
+                               doc="...or this many lines go on in the next one: hard-wrapped (0: off)")
 
 TERMINAL = ".!?…。！？؟۔।॥‼⁇⁈⁉"
 CLOSERS = "\"'”’»›)]}」』】）〕〉》\u200f"
@@ -95,6 +98,14 @@ _COMMAS = ",،，、"
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)
 
 
+class _Style(NamedTuple):
+    """What a document's other lines say about its unpunctuated ones (see ``_document_style``)."""
+    share: float        # share of its prose paragraphs (8+ words) that end in end punctuation
+    bare: int           # heading-sized lines past the first that end on a word
+    body: int           # index of its first punctuated prose paragraph: the lines above are its title block
+    wrapped: int        # lines whose sentence goes on in the next paragraph (in lower case)
+
+
 def _strip_closers(text: str) -> str:
     """Without closing quotes/brackets and U+FFFD (a lost character tells nothing of the end)."""
     return text.rstrip().rstrip(CLOSERS + "\ufffd").rstrip()
@@ -121,6 +132,26 @@ def _continues_in_next(doc: Document, p: Paragraph) -> bool:
     if p.idx + 1 >= len(doc.paragraphs):
         return False
     return doc.paragraphs[p.idx + 1].text[:1].islower()
+
+
+def _stems(text: str, lang: str) -> set[str]:
+    """The content words of a text, cut to their first five letters and folded."""
+    fw = FUNCTION_WORDS.get(lang, ())
+    return {w[:5] for w in (w.casefold().strip("'’\"“”„«»()") for w in text.split()[:60])
+            if len(w) >= 4 and w not in fw}
+
+
+def _announces_next(doc: Document, p: Paragraph, core: str) -> bool:
+    """Most content words of the line come back at the start of the next paragraph: a heading
+    saying what the paragraph below it is about ("LVMH's involvement with the purchases of
+    national treasures" over "LVMH's most significant involvements ... national treasures")."""
+    if p.idx + 1 >= len(doc.paragraphs):
+        return False
+    own = _stems(core, doc.lang)
+    if len(own) < 2:
+        return False
+    below = _stems(doc.paragraphs[p.idx + 1].text[:400], doc.lang)
+    return 2 * len(own & below) >= len(own)
 
 
 def _title_like(words: list[str]) -> bool:
@@ -154,44 +185,45 @@ class TruncatedFilter(Filter):
 
     def __init__(self, cfg: TruncatedConfig):
         super().__init__(cfg)
-        self._style: dict[int, tuple[float, int]] = {}
+        self._styles: dict[int, _Style] = {}
 
     def __call__(self, docs: list[Document]) -> None:
-        # A document's punctuation share is only needed for a line without end punctuation past
-        # its first paragraph: computed then, once per document (it reads the paragraphs' text,
-        # which no filter changes).
-        self._style = {}
+        # A document's style is only needed for a line without end punctuation past its first
+        # paragraph: computed then, once per document (it reads the paragraphs' text, which no
+        # filter changes).
+        self._styles = {}
         try:
             super().__call__(docs)
         finally:
-            self._style = {}
+            self._styles = {}
 
-    def _doc_style(self, doc: Document) -> tuple[float, int]:
-        style = self._style.get(id(doc))
+    def _style(self, doc: Document) -> _Style:
+        style = self._styles.get(id(doc))
         if style is None:
-            style = self._style[id(doc)] = self._punctuation_style(doc)
+            style = self._styles[id(doc)] = self._document_style(doc)
         return style
 
     @staticmethod
-    def _punctuation_style(doc: Document) -> tuple[float, int]:
-        """The share of the document's prose paragraphs (8+ words) that end in end punctuation,
-        and how many of its lines past the first (3 to 20 words: heading-sized; not list items nor
-        pieces of a wrapped sentence) end on a word."""
-        n = ended = bare = 0
+    def _document_style(doc: Document) -> _Style:
+        n = ended = bare = wrapped = 0
+        body = len(doc.paragraphs)
         cjk = doc.lang in _CJK_LANGS
         for p in doc.paragraphs:
             t = _strip_closers(p.text)
             if _BULLET_RE.match(p.text):
                 continue
             stop = t[-1:] in TERMINAL or t[-1:] == ":"
-            if p.idx > 0 and p.text.rstrip()[-1:].isalnum() and 3 <= _size(t, cjk) <= 20 \
-                    and not _continues_in_next(doc, p):
+            if not stop and _continues_in_next(doc, p):
+                wrapped += 1
+            elif p.idx > 0 and p.text.rstrip()[-1:].isalnum() and 3 <= _size(t, cjk) <= 20:
                 bare += 1
             if len(t) < 40 and len(t.split()) < 8:
                 continue
             n += 1
             ended += stop
-        return (ended / n if n else 0.0), bare
+            if stop and p.idx < body:
+                body = p.idx
+        return _Style(ended / n if n else 0.0, bare, body, wrapped)
 
     def judge(self, doc, p):
         if not p.sentences:
@@ -239,7 +271,9 @@ class TruncatedFilter(Filter):
             if (fw and words[-1].lower().strip("'’\"") in fw and len(words) >= 3) or \
                     (cjk and core.endswith(_CJK_DANGLING) and len(core) > 12):
                 # unless a headline: "This Is Your Brain On Sad Movies; Plus 5 Films To Cry To"
-                return None if lone and _title_like(words) else "function_word_end"
+                if lone and _title_like(words) or self._hard_wrapped(doc):
+                    return None
+                return "function_word_end"
         if p.idx == 0:
             return None
         size = _size(core, cjk)
@@ -249,14 +283,23 @@ class TruncatedFilter(Filter):
             # "Lire aussi : ...", "图注：...", "Name / Beschreibung / URL", "X – Y": a teaser, a
             # caption, a row of fields, a headline in two parts
             return None
-        share, bare = self._doc_style(doc)
-        if cfg.heading_habit and bare - 1 >= cfg.heading_habit:
-            # other lines of the document end without punctuation too: they are its headings,
-            # captions or furniture, and this one is one of them (a cut line is an accident)
+        style = self._style(doc)
+        if lone and (p.idx < style.body or core in doc.paragraphs[0].text or _announces_next(doc, p, core)):
+            # one sentence above the first punctuated paragraph of the body (a title, a deck, a
+            # kicker: a cut paragraph of the body keeps its earlier sentences), the title again,
+            # or a heading whose words come back in the paragraph below it
             return None
-        if share >= cfg.punctuated_doc_share:
+        if cfg.heading_habit and style.bare - 1 >= cfg.heading_habit or self._hard_wrapped(doc):
+            # other lines of the document end without punctuation too: they are its headings,
+            # captions or furniture, or the pieces of its hard-wrapped sentences, and this one
+            # is one of them (a cut line is an accident)
+            return None
+        if style.share >= cfg.punctuated_doc_share:
             return "comma_end" if comma else "no_end_punctuation"
         return None
+
+    def _hard_wrapped(self, doc: Document) -> bool:
+        return bool(self.cfg.hard_wrapped) and self._style(doc).wrapped >= self.cfg.hard_wrapped
 
     @staticmethod
     def _abbreviation_cut(words: list[str], lang: str) -> bool:

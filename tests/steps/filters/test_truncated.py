@@ -182,3 +182,52 @@ def test_a_line_ending_on_an_emoji_is_complete_and_one_ending_on_a_comma_is_cut(
     f = TruncatedFilter(TruncatedConfig())
     assert truncated(f"{ar_body}\n\n{cut}\n\n{ar_body}", "ar", f) == [(cut, "truncated")]
     assert f.counts == {"filter-truncated-comma_end": 1}
+
+
+def test_the_title_block_above_the_body_is_kept():
+    """Real decks from hand-labelled pages: one sentence between the headline and the first
+    punctuated paragraph is a deck, not a cut sentence; the same line inside the body is cut."""
+    for lang, deck in [("es", "Buscan apropiarse ilegalmente de avión de Ricardo Martinelli en Guatemala"),
+                       ("pt", "A polícia informou que os autores dos disparos procuravam, supostamente, "
+                              "pelo cunhado da vítima")]:
+        body = BODY["es"] if lang == "es" else ("O governo apresentou na terça-feira um novo projeto de lei "
+                                                "sobre as pensões ao parlamento.")
+        assert truncated(f"Titular\n\n{deck}\n\n{body}\n\n{body}", lang) == []
+        assert truncated(f"Titular\n\n{body}\n\n{deck}\n\n{body}", lang) == [(deck, "truncated")]
+
+
+def test_a_heading_whose_words_come_back_below_it_or_the_title_again_is_kept():
+    """Subheadings from real pages announce the paragraph below them; a line that repeats the
+    title (the page's <title> above the article) is the title. Over an unrelated paragraph, the
+    same subheading is judged a cut sentence."""
+    body = "The company said on Monday that its profits had fallen sharply in the third quarter."
+    heading = "LVMH’s involvement with the purchases of national treasures"
+    below = ("LVMH’s most significant involvements in art patronage have centered on acquiring national "
+             "treasures. Such support is a win-win for the company.")
+    assert truncated(f"Title\n\n{body}\n\n{heading}\n\n{below}", "en") == []
+    assert truncated(f"Title\n\n{body}\n\n{heading}\n\n{body}", "en") == [(heading, "truncated")]
+    de_heading = "Anne Böcker kommt mit der 200-Meter-Distanz immer besser zurecht"
+    de_below = ("Immer mehr freundet sich Anne Böcker (Ski-Club Olpe) mit der 200-Meter-Distanz an. Ihre "
+                "Siegerzeit bedeutet für sie eine neue persönliche Bestzeit.")
+    assert truncated(f"Titel\n\n{BODY['de']}\n\n{de_heading}\n\n{de_below}", "de") == []
+    title = "La perte des terres fertiles et les éléphants en Guinée-Conakry"
+    page = f"{title} | Environnement | DW | 23.05.2011\n\n{BODY['fr']}\n\n{title}\n\n{BODY['fr']}"
+    assert truncated(page, "fr") == []
+
+
+def test_a_hard_wrapped_document_is_not_judged_by_its_line_ends():
+    """Lines of a hard-wrapped review (a real page): three of them go on in lower case, so the
+    two that go on with a name are wrapped pieces too (``hard_wrapped: 0`` turns this off)."""
+    lines = ["Fantastic Beasts is a film about a man and his suitcase, and about the many odd",
+             "creatures that live in it and get out of it.",
+             "Beasts takes place during the Roaring Twenties—are we going to learn that the",
+             "Depression was caused by wizards around film four?—and the plot revolves around a",
+             "quest for a lost creature, which is as good an excuse as any for a tour of",
+             "the city. Redmayne and Waterson are both terrific, charismatic actors, but they are",
+             "both tamped down here, particularly Redmayne, who is so obligated to be whimsical in the",
+             "Rowling sense that he barely enunciates his dialogue, seemingly whispering all of it.",
+             "It was a long film, and it felt long."]
+    text = "\n\n".join(lines)
+    assert truncated(text) == []
+    off = TruncatedFilter(TruncatedConfig(hard_wrapped=0))
+    assert truncated(text, "en", off) == [(lines[2], "truncated"), (lines[6], "truncated")]
