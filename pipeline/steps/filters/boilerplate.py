@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...model import Document, Paragraph
 from ...registry import FILTERS, option, reason
 from ...text.placeholder import is_placeholder
 from .base import Filter
@@ -23,6 +24,7 @@ BOILERPLATE = reason("boilerplate", "filters", "site furniture: menus, teasers, 
 class BoilerplateConfig:
     enabled: bool = option(True)
     max_words: int = option(80, lo=1, doc="longer paragraphs are content, whatever they say")
+    blocks: bool = option(True, doc="also consent dialogs cut into lines, titles under a \"Related\" label")
 
 
 def _words(*groups: str) -> str:
@@ -114,7 +116,7 @@ _CONSENT = re.compile(
     r"согласие|конфиденциальност\w+|prywatności|akceptuj\w*)\b", re.I)
 
 _VOICE = re.compile(
-    r"\b(?:we|our|you|your|nous|notre|nos|vous|wir|unsere?[nrm]?|Sie|Ihre?[nrm]?|usamos|utilizamos|nuestr[oa]s?|"
+    r"\b(?:we|our|you|your|nous|notre|nos|vous|votre|vos|wir|unsere?[nrm]?|Sie|Ihre?[nrm]?|usamos|utilizamos|nuestr[oa]s?|"
     r"usted|utilizziamo|usiamo|nostr[oi]|utilizamos|nosso|nossa|você|мы|наш\w*|вы|ваш\w*|używamy|nasz\w*)\b", re.I)
 
 
@@ -125,6 +127,16 @@ _NEWSLETTER = ("ewsletter", "NEWSLETTER", "nfolettre", "oletín", "oletim", "а�
 _SIGN_UP = re.compile(
     r"\A(?:Get|Receive)\b|\b(?:sign\s+up|subscribe|abonnier\w*|anmelden|bestellen|inscri\w+|abonne\w*|suscr[ií]b\w*|"
     r"recib\w+|assin\w+|iscriviti|подпи\w+|zapisz|登録|無料)|登録|無料|订阅", re.I)
+
+# A "related articles" label on a line of its own ("Mehr zum Thema Gesundheit:", "Related
+# coverage", "- 関連URL"): the lines under it are the titles it lists. A single common word needs a
+# colon ("More games news:"), except "Related", which heads nothing but links.
+_RELATED_LABEL = re.compile(
+    rf"\A[-•*·\s]*+(?:(?:{_TEASER})\b[^.!?。\n]{{0,40}}|(?:{_TEASER_WORD})\b[^.!?。\n]{{0,40}}[:：]"
+    r"|Related(?:[ \t]++\w++){0,2})[ \t]*+\Z", re.I)
+_BULLET = re.compile(r"[-•*·▪►]\s")
+_RELATED_MAX_TITLES = 12       # a longer run under a label is a section of the page, not a list of links
+_TITLE_WORDS = 20
 
 _PHP = ("Warning", "Notice", "Deprecated", "Fatal error", "Parse error", "Strict Standards")
 _PAGE_WORDS = {"page", "seite", "página", "pagina", "страница", "strona", "sida", "side"}
@@ -171,16 +183,79 @@ def _match(text: str, max_words: int) -> str | None:
     return None
 
 
+def _related_titles(paragraphs: list[Paragraph], label: int) -> range:
+    """The lines under a "related" label that read as titles: short lines that do not end with a
+    full stop, all bulleted if the first is. They end at the first line of prose, and an unbulleted
+    line right above that prose is its heading, not a link."""
+    end = label + 1
+    bulleted = end < len(paragraphs) and _BULLET.match(paragraphs[end].text) is not None
+    while end < len(paragraphs) and end - label <= _RELATED_MAX_TITLES:
+        t = paragraphs[end].text.rstrip().rstrip("\"'”’»)")
+        if not t or t[-1] in ".。" or len(t.split(None, _TITLE_WORDS)) > _TITLE_WORDS or len(t) > 200 \
+                or (bulleted and not _BULLET.match(t)):
+            break
+        end += 1
+    if not bulleted and end < len(paragraphs) and 1 < end - label <= _RELATED_MAX_TITLES:
+        end -= 1             # stopped at prose: the title above it is its heading
+    return range(label + 1, end)
+
+
+def _consent_dialog(paragraphs: list[Paragraph], max_words: int) -> range:
+    """A consent dialog broken into lines: from the first to the last of at least three lines that
+    name cookies, at least half of the lines between them doing so, every line short, and the
+    whole speaking to the reader about consent (as one cookie notice would)."""
+    hits = [p.idx for p in paragraphs if _COOKIE.search(p.text)]
+    if len(hits) < 3 or 2 * len(hits) < hits[-1] - hits[0] + 1:
+        return range(0)
+    span = paragraphs[hits[0]:hits[-1] + 1]
+    if any(not _short(p.text, max_words) for p in span):
+        return range(0)
+    text = "\n".join(p.text for p in span)
+    return range(hits[0], hits[-1] + 1) if _CONSENT.search(text) and _VOICE.search(text) else range(0)
+
+
 @FILTERS.add
 class BoilerplateFilter(Filter):
     """A paragraph that is site furniture: separators, ad labels, teasers, cookie notices, share
-    buttons, interface labels, pagination, PHP warnings."""
+    buttons, interface labels, pagination, PHP warnings; with ``blocks``, also the lines of a
+    consent dialog and the titles listed under a "related" label."""
     name, order, reason, Config = "boilerplate", 20, BOILERPLATE, BoilerplateConfig
+
+    def __init__(self, cfg: BoilerplateConfig):
+        super().__init__(cfg)
+        self._blocks: dict[int, dict[int, str]] = {}     # id(doc) -> paragraph index -> rule
+
+    def __call__(self, docs: list[Document]) -> None:
+        # A block is found when the judge reaches its first line (paragraphs are judged in order)
+        # and remembered for the lines after it, for this batch only.
+        self._blocks = {}
+        try:
+            super().__call__(docs)
+        finally:
+            self._blocks = {}
 
     def judge(self, doc, p):
         text = p.text
+        block = self._blocks.get(id(doc))
+        if block and p.idx in block:
+            return [(None, block[p.idx], {})]
         if len(text) > 15 * _LONGEST_RULE_WORDS and "ookie" not in text and "raceur" not in text \
                 and "olor" not in text and "olupt" not in text:
             return []            # long, no cookie notice, no placeholder: content (most paragraphs stop here)
         rule = _match(text, self.cfg.max_words)
+        if self.cfg.blocks:
+            self._find_blocks(doc, p, rule)
+            rule = rule or self._blocks.get(id(doc), {}).get(p.idx)
         return [(None, rule, {})] if rule else []
+
+    def _find_blocks(self, doc: Document, p: Paragraph, rule: str | None) -> None:
+        found: dict[int, str] = {}
+        if len(p.text) <= 80 and (rule is None or rule == "read_more") and _RELATED_LABEL.match(p.text):
+            found = dict.fromkeys(_related_titles(doc.paragraphs, p.idx), "related_links")
+            if found and rule is None:
+                found[p.idx] = "related_links"     # the label itself (a bullet or a long label)
+        elif ("ookie" in p.text or "raceur" in p.text) and id(doc) not in self._blocks:
+            found = dict.fromkeys(_consent_dialog(doc.paragraphs, self.cfg.max_words), "consent_dialog")
+            self._blocks[id(doc)] = {}              # one look per document
+        if found:
+            self._blocks.setdefault(id(doc), {}).update(found)

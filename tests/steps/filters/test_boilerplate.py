@@ -81,3 +81,58 @@ def test_long_paragraphs_are_content():
     assert [r for _, r in judge(notice, "en", flt)] == ["boilerplate"]
     teaser = "Read more: " + " ".join(["word"] * 45)
     assert judge(teaser, "en", BoilerplateFilter(BoilerplateConfig(max_words=200))) == []
+
+
+def removals(text, lang, **options):
+    flt = BoilerplateFilter(BoilerplateConfig(**options))
+    return [t for t, _ in judge(text, lang, flt)], flt.counts
+
+
+BODY_FR = ("Cette semaine, Livo, abstentionniste depuis des années, cherche des arguments pour aller voter "
+           "dimanche et interroge ses amis sur le vote blanc.")
+
+
+def test_a_consent_dialog_broken_into_lines_is_removed_whole():
+    """The lines of a real consent dialog: most name cookies, none holds a whole notice. An
+    article that mentions cookies in long paragraphs keeps them."""
+    dialog = ["Soucieux de la protection de vos données personnelles, nous vous informons que sur le site ARTE RADIO,",
+              "ARTE France et des tiers utilisent des cookies et autres traceurs.",
+              "En dehors des cookies strictement nécessaires au fonctionnement du site",
+              "votre consentement est nécessaire pour les cookies de :",
+              "Mesure d’audience : pour établir des statistiques de fréquentation du site.",
+              "Partage avec les réseaux sociaux :",
+              "Ces cookies permettent de partager du contenu sur les réseaux sociaux."]
+    removed, counts = removals("\n\n".join([BODY_FR, *dialog, BODY_FR]), "fr")
+    assert removed == dialog[1:]
+    assert counts == {"filter-boilerplate-consent_dialog": 6}
+    # line by line, only the one that holds a whole notice (cookies, consent, the reader) goes
+    assert removals("\n\n".join([BODY_FR, *dialog, BODY_FR]), "fr", blocks=False)[0] == [dialog[3]]
+    article = [("The court ruled on Tuesday that websites must ask their visitors before they set cookies, "
+                "a decision that privacy groups had sought for years and that advertisers had fought. ") * 2,
+               "Cookies are small files that a website stores in the browser of its visitors.",
+               ("Advertisers said the ruling on cookies would cost them revenue, while the regulator said it "
+                "would publish guidance for websites and their partners within the next six months, and "
+                "that it expected most sites to follow it without delay. ") * 2]
+    assert removals("\n\n".join(article), "en")[0] == []
+
+
+def test_the_titles_under_a_related_label_are_removed_and_the_heading_of_the_next_section_kept():
+    """Lists of related articles from real pages: the label, then its titles up to the prose; an
+    unbulleted title right above the prose is that prose's heading."""
+    de = ["- Mehr zum Thema Gesundheit:",
+          "- Augenzucken: Das will dein Körper dir damit sagen",
+          "- Das passiert mit der Kopfhaut, wenn du jeden Tag Zopf trägst",
+          "- Vitamine gegen Müdigkeit: Diese Lebensmittel enthalten B-Vitamine"]
+    body_de = ("Wer ständig müde ist, sollte zuerst seinen Schlaf prüfen und dann mit dem Hausarzt über "
+               "Blutwerte sprechen, rät die Ärztin.")
+    removed, counts = removals("\n\n".join([body_de, *de, body_de]), "de")
+    assert removed == de and counts == {"filter-boilerplate-related_links": 4}
+    pl = ["Polecane przepisy", "Tarta z porami i serem", "Pierogi z dynią w sosie szałwiowym",
+          "Pierogi to klasyczne danie nie tylko kuchni polskiej – podobne potrawy zjeść można także w innych "
+          "regionach świata, a farsz może być słodki albo wytrawny. To naprawdę pyszne danie – przekonaj się?"]
+    assert removals("\n\n".join(pl), "pl")[0] == []            # no label: a heading is not a list of links
+    removed, _ = removals("\n\n".join(["Czytaj więcej", *pl]), "pl")
+    assert removed == ["Czytaj więcej", "Polecane przepisy", "Tarta z porami i serem"]
+    # a single common word is a label only with a colon: "More ways to customize" heads content
+    mozilla = ["More ways to customize", "Themes", "Make Firefox match your style. Choose from thousands of themes."]
+    assert removals("\n\n".join(mozilla), "en")[0] == []
