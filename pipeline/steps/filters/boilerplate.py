@@ -1,7 +1,10 @@
 """The ``boilerplate`` filter: a paragraph that is site furniture, not content. Lone separators,
 advertising labels, "read more" teasers, cookie and consent notices, newsletter sign-ups, share and
-follow buttons, the labels of menus, comment forms and logins, pagination, PHP warnings and
-placeholder text ("Lorem ipsum ..."), in many languages.
+follow buttons and appeals for support, the labels of menus, comment forms and logins, comment
+counts and comment rules, loading messages, lines of tags, typo-report prompts, pagination, PHP
+warnings and placeholder text ("Lorem ipsum ..."), in many languages. Two rules look at the lines
+around a paragraph: a consent dialog broken into lines, and the titles listed under a "Related"
+label.
 
 Each rule matches the whole paragraph and is kept narrow: a line of content that merely
 mentions cookies or sharing ("The EU court ruled on cookie banners on Tuesday.") does not match,
@@ -54,8 +57,12 @@ _TEASER = _words(
     "Potrebbe interessarti",
     "Читайте также|Читайте також|Смотрите также|Читать далее|Подробнее|Czytaj też|Czytaj także|Zobacz też|"
     "Zobacz także|Czytaj więcej|Lees ook|Lees meer|Læs også|Läs också|Les også|Lue myös|Devamını oku|"
-    "Ayrıca okuyun|相关阅读|延伸阅读|相关新闻|推荐阅读|関連記事|関連URL")
-_TEASER_WORD = _words("Read|Related|More|Plus|Mehr|Más|Mais|Altro|Ещё|Більше|Więcej|Meer|Also")
+    "Ayrıca okuyun|相关阅读|延伸阅读|相关新闻|推荐阅读|関連記事|関連URL",
+    "Related coverage|Related content|Related links|Related information|Related posts|Related news|"
+    "Continue reading|Keep reading|Read next|Up next|Seguir leyendo|Sigue leyendo|Lue seuraavaksi|"
+    "Dowiedz się więcej|Baca juga|Pour lire la suite|Lesen Sie weiter")
+_TEASER_WORD = _words("Read|Related|More|Plus|Mehr|Más|Mais|Altro|Ещё|Більше|Więcej|Meer|Also|"
+                      "Lire|Lee|Leia|Lees|Baca|Mire|Mira|Video|Im Video|Watch|Regardez|Guarda|Смотрите")
 _AD = _words("Advertisement|Advertising|Sponsored|Sponsored content|Anzeige|Werbung|Publicité|Publicidad|"
              "Pubblicità|Publicidade|Reklama|Реклама|Advertentie|Annonce|Mainos|Reklam|广告|広告|إعلان")
 _SHARE = _words(
@@ -66,7 +73,10 @@ _SHARE = _words(
     "Compartir|Compartir en Facebook|Síguenos|Suscríbete|Compartilhar|Compartilhe|Siga-nos|Assine|Condividi|"
     "Seguici|Iscriviti",
     "Поделиться|Подписаться|Подписывайтесь|Udostępnij|Obserwuj nas|Delen|Volg ons|Del|Dela|Jaa|分享|分享到|关注我们|"
-    "シェア|ツイート|フォロー")
+    "シェア|ツイート|フォロー",
+    # asking the reader for money
+    "Support us|Support our journalism|Donate now|Unterstütze uns|Unterstützen Sie uns|Jetzt spenden|Soutenez-nous|"
+    "Faire un don|Apóyanos|Apoie o|Apoie a|Wesprzyj nas|Поддержите нас|Підтримайте нас|Sostienici|Steun ons")
 _UI = _words(
     "Comment|Comments|Leave a comment|Leave a reply|Reply|Log in|Login|Log out|Sign in|Sign up|Register|"
     "Password|Forgot password|Forgot your password|Search|Menu|Main menu|Home|Homepage|Categories|Tags|Archive|"
@@ -80,10 +90,25 @@ _UI = _words(
     "Entrar|Senha|Pesquisar|Página inicial|Commento|Commenti|Rispondi|Accedi|Cerca|Chiudi",
     "Комментарии|Комментарий|Ответить|Войти|Выйти|Пароль|Поиск|Главная|Правила комментирования|Коментарі|"
     "Komentarze|Komentarz|Zaloguj|Zaloguj się|Hasło|Szukaj|Reacties|Inloggen|Zoeken|Kommentarer|Logga in|Sök",
-    "评论|发表评论|查看评论|登录|注册|密码|搜索|首页|打印|关闭窗口|返回顶部|コメント|ログイン|検索|ホーム|نظر شما|تعليقات")
+    "评论|发表评论|查看评论|登录|注册|密码|搜索|首页|打印|关闭窗口|返回顶部|コメント|ログイン|検索|ホーム|نظر شما|تعليقات",
+    # writing a comment
+    "Post a comment|Add a comment|Write a comment|Kommentar schreiben|Kommentar hinterlassen|Ihre Meinung|"
+    "Laisser un commentaire|Voir les contributions|Deja un comentario|Deixe um comentário|Deixe seu comentário|"
+    "Lascia un commento|Dodaj komentarz|Оставить комментарий|Написать комментарий|إضافة تعليق|إضافة تعليق جديد",
+    "新規会員登録|会員登録|会員の方はこちら|記事保存|マイページ|お問い合わせ|ページの先頭へ|もっと見る")
 _PAGER = _words("Previous|Next|Older posts|Newer posts|Older|Newer|Prev|Previous post|Next post|Next article|"
                 "Zurück|Weiter|Vorherige|Nächste|Précédent|Suivant|Anterior|Siguiente|Próximo|Precedente|"
                 "Successivo|Назад|Далее|Вперёд|Вперед|Poprzednia|Następna|Vorige|Volgende|上一页|下一页|前へ|次へ")
+
+# Comments counted ("9 Comments", "No comments") and the page's loading messages; a line of tags.
+_COMMENT_WORD = (r"(?:comments?|kommentare?|commentaires?|commenti|commento|comentarios?|comentários?|"
+                 r"komentarz[ey]?|комментари[йяев]?|коментар[іяів]?)\b")
+_NONE = _words("No|Keine|Kein|Aucun|Sin|Sem|Nessun|Brak|Нет")
+_LOADING = _words("Loading|Working|Please wait|Wird geladen|Lade|Laden|Chargement|Chargement en cours|Cargando|"
+                  "Carregando|Caricamento|Загрузка|Ładowanie|読み込み中|加载中|載入中")
+_TAGS = _words("Tags|Tagged|Tagged with|Schlagwörter|Schlagworte|Stichwörter|Etiquetas|Étiquettes|Mots-clés|"
+               "Теги|Метки|Ключевые слова|Етикети|Tagi|Trefwoorden|Keywords|Palabras clave|Palavras-chave|"
+               "Parole chiave|标签|關鍵字|关键字|关键词|タグ|キーワード")
 
 # Each pattern must match the whole paragraph (``fullmatch``); ``\A`` and the possessive
 # quantifiers keep them linear under search() as well.
@@ -93,9 +118,17 @@ BOILERPLATE_PATTERNS = [
     ("separator", re.compile(r"\A(?![^{}()\[\];\ufffd]*+[{}()\[\];\ufffd])(?!\s*+\|?\s*+:?-{3,})[\W_]++\Z")),
     ("advertising", re.compile(rf"\A[*(\[]?(?:{_AD})[)\]]?[ \t]*+[:.]?", re.I)),
     ("read_more", re.compile(
-        rf"\A[\[(]?\s*+(?:(?:{_TEASER})\b\s*+[:：»>\-–—]?|(?:{_TEASER_WORD})\s*+[:：»>]).*", re.I | re.S)),
+        rf"\A[\[(]?\s*+(?:(?:(?:{_TEASER})\b\s*+[:：»>\-–—]?|(?:{_TEASER_WORD})\s*+[:：»>]).*"
+        # a label alone: "More games news:" (not "Plus de 200 morts : ..." over a headline)
+        rf"|(?:{_TEASER_WORD})(?:[ \t]++[^\s:：]++){{1,3}}?[ \t]*+[:：]\s*+)", re.I | re.S)),
     ("share_follow", re.compile(rf"\A(?:{_SHARE})\b(?:\s*+\S++){{0,5}}", re.I)),
-    ("interface", re.compile(rf"\A[*»>\-–]?\s*+(?:{_UI})[ \t]*+(?:\(\d+\))?[ \t]*+[:*]?", re.I)),
+    ("interface", re.compile(rf"\A[*»>＞\-–]?\s*+(?:{_UI})[ \t]*+(?:\(\d+\))?[ \t]*+[:*?]?", re.I)),
+    # "9 Comments", "Keine Kommentare zu “Malaga, die quirlige Metropole”", "No comments:"
+    ("comment_count", re.compile(
+        rf"\A[\[(]?(?:\d{{1,6}}|{_NONE})[ \t]++{_COMMENT_WORD}(?:[ \t]++(?:zu|for|on|to|sur|a|em|para|на|do)\b"
+        r"[^\n]{0,160})?[ \t]*+[:.)\]]?", re.I)),
+    ("loading", re.compile(rf"\A(?:{_LOADING})(?:[ \t]++[^\s.…]++){{0,2}}[ \t]*+(?:\.\.\.|…)", re.I)),
+    ("tags", re.compile(rf"\A(?:{_TAGS})[ \t]*+[:：][^\n]{{0,300}}", re.I)),
     ("pagination", re.compile(
         rf"\A(?:(?:[«‹<←]\s*+)?(?:{_PAGER})(?:\s*+[»›>→])?(?:\s*+[|/·•]\s*+(?:[«‹<←]\s*+)?(?:{_PAGER})(?:\s*+[»›>→])?)*+"
         r"|(?:Page|Seite|Página|Pagina|Страница|Strona|Sida|Side)\s++\d+\s++(?:of|von|de|di|из|z|av|af)\s++\d+"
@@ -130,19 +163,37 @@ _SIGN_UP = re.compile(
 
 # A "related articles" label on a line of its own ("Mehr zum Thema Gesundheit:", "Related
 # coverage", "- 関連URL"): the lines under it are the titles it lists. A single common word needs a
-# colon ("More games news:"), except "Related", which heads nothing but links.
+# colon ("More games news:"), except "Related", which heads nothing but links. Looked for only on a
+# line that is a teaser (``read_more``) or starts with a bullet.
 _RELATED_LABEL = re.compile(
-    rf"\A[-•*·\s]*+(?:(?:{_TEASER})\b[^.!?。\n]{{0,40}}|(?:{_TEASER_WORD})\b[^.!?。\n]{{0,40}}[:：]"
+    rf"\A[-•*·\s]*+(?:(?:{_TEASER})\b[^.!?。:：\n]{{0,40}}[:：]?|(?:{_TEASER_WORD})\b[^.!?。:：\n]{{0,40}}[:：]"
     r"|Related(?:[ \t]++\w++){0,2})[ \t]*+\Z", re.I)
 _BULLET = re.compile(r"[-•*·▪►]\s")
 _RELATED_MAX_TITLES = 12       # a longer run under a label is a section of the page, not a list of links
 _TITLE_WORDS = 20
 
+# The rules of a comment section: the word for comments, what a newsroom says of them (opinions,
+# responsibility, moderation, registration), in its own voice ("Facebook said it would remove
+# comments that break its rules" is news; a quotation is never a rule).
+_COMMENT_ANY = re.compile(r"(?:comment|kommentar|commentaire|comentári|comentario|commento|commenti|komentarz|"
+                          r"комментар|коментар|评论|評論|コメント|تعليق)", re.I)
+_POLICY = re.compile(
+    r"\b(?:opinion\w*|opinião|opinión|Meinung\w*|avis|opinione|мнени\w*|opini\w*|respons[aá]b\w*|responsib\w*|"
+    r"Verantwortung|ответственн\w*|moderat\w*|entfern\w*|lösch\w*|freigeschaltet|schaltet|delete\w*|remove\w*|"
+    r"supprim\w*|elimin\w*|exclu[ií]d\w*|удал\w*|запрещ\w*|prohib\w*|verboten|interdit\w*|proibid\w*|beleidigend\w*|"
+    r"insult\w*|ofensiv\w*|offensive|respetuos\w*|respeit\w*|registr\w*|регистр\w*|Netiquette|"
+    r"Nutzungsbedingungen|política|politique|policy|Richtlinien|правил\w*|Veröffentlichung|publica\w*|publish\w*)\b",
+    re.I)
+_NEWSROOM = re.compile(r"\b(?:Redaktion|redacción|rédaction|redação|redazione|редакци\w*|redakcja)\b", re.I)
+_QUOTE = re.compile(r"[\"“”„«»]")
+# "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter": the typo-report prompt of many news sites
+_CTRL_ENTER = re.compile(r"Ctrl\s?\+\s?Enter", re.I)
+
 _PHP = ("Warning", "Notice", "Deprecated", "Fatal error", "Parse error", "Strict Standards")
 _PAGE_WORDS = {"page", "seite", "página", "pagina", "страница", "strona", "sida", "side"}
 
 
-_FIRST_TOKEN = re.compile(r"\A[\[(*»>\-–•«‹<←|\s]*+([^\s:：»>]++)")
+_FIRST_TOKEN = re.compile(r"\A[\[(*»>＞\-–•«‹<←|\s]*+([^\s:：»>＞]++)")
 
 
 # A teaser's title, a label or a pager is at most this long: longer paragraphs can only be cookie
@@ -178,6 +229,13 @@ def _match(text: str, max_words: int) -> str | None:
     if len(text) <= 240 and any(map(text.__contains__, _NEWSLETTER)) \
             and (_SIGN_UP.search(text) or _VOICE.search(text)):
         return "newsletter"
+    if ("omment" in text or "oment" in text or "оммент" in text or "омент" in text or "评论" in text
+            or "評論" in text or "コメント" in text or "تعليق" in text) and _short(text, max_words) \
+            and not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
+            and (_VOICE.search(text) or _NEWSROOM.search(text)):
+        return "comment_policy"
+    if "trl" in text and _short(text, 40) and _CTRL_ENTER.search(text):
+        return "typo_report"
     if is_placeholder(text):
         return "placeholder"
     return None
@@ -192,8 +250,9 @@ def _related_titles(paragraphs: list[Paragraph], label: int) -> range:
     while end < len(paragraphs) and end - label <= _RELATED_MAX_TITLES:
         t = paragraphs[end].text.rstrip().rstrip("\"'”’»)")
         if not t or t[-1] in ".。" or len(t.split(None, _TITLE_WORDS)) > _TITLE_WORDS or len(t) > 200 \
-                or (bulleted and not _BULLET.match(t)):
-            break
+                or (bulleted and not _BULLET.match(t)) \
+                or (end + 1 < len(paragraphs) and paragraphs[end + 1].text[:1].islower()):
+            break            # prose, another kind of line, or a piece of a wrapped sentence
         end += 1
     if not bulleted and end < len(paragraphs) and 1 < end - label <= _RELATED_MAX_TITLES:
         end -= 1             # stopped at prose: the title above it is its heading
@@ -216,46 +275,48 @@ def _consent_dialog(paragraphs: list[Paragraph], max_words: int) -> range:
 
 @FILTERS.add
 class BoilerplateFilter(Filter):
-    """A paragraph that is site furniture: separators, ad labels, teasers, cookie notices, share
-    buttons, interface labels, pagination, PHP warnings; with ``blocks``, also the lines of a
-    consent dialog and the titles listed under a "related" label."""
+    """A paragraph that is site furniture (see the module's docstring); with ``blocks``, also the
+    lines of a consent dialog and the titles listed under a "related" label."""
     name, order, reason, Config = "boilerplate", 20, BOILERPLATE, BoilerplateConfig
 
     def __init__(self, cfg: BoilerplateConfig):
         super().__init__(cfg)
-        self._blocks: dict[int, dict[int, str]] = {}     # id(doc) -> paragraph index -> rule
+        self._blocks: dict[tuple[int, int], str] = {}     # (id(doc), paragraph index) -> rule
+        self._looked: set[int] = set()                    # documents searched for a consent dialog
 
     def __call__(self, docs: list[Document]) -> None:
         # A block is found when the judge reaches its first line (paragraphs are judged in order)
         # and remembered for the lines after it, for this batch only.
-        self._blocks = {}
+        self._blocks, self._looked = {}, set()
         try:
             super().__call__(docs)
         finally:
-            self._blocks = {}
+            self._blocks, self._looked = {}, set()
 
     def judge(self, doc, p):
         text = p.text
-        block = self._blocks.get(id(doc))
-        if block and p.idx in block:
-            return [(None, block[p.idx], {})]
+        if self._blocks:
+            rule = self._blocks.get((id(doc), p.idx))
+            if rule:
+                return [(None, rule, {})]
         if len(text) > 15 * _LONGEST_RULE_WORDS and "ookie" not in text and "raceur" not in text \
                 and "olor" not in text and "olupt" not in text:
             return []            # long, no cookie notice, no placeholder: content (most paragraphs stop here)
         rule = _match(text, self.cfg.max_words)
-        if self.cfg.blocks:
+        if self.cfg.blocks and (rule == "read_more" or "ookie" in text or "raceur" in text
+                                or (rule is None and text[:1] in "-•*·" and len(text) <= 80)):
             self._find_blocks(doc, p, rule)
-            rule = rule or self._blocks.get(id(doc), {}).get(p.idx)
+            rule = rule or self._blocks.get((id(doc), p.idx))
         return [(None, rule, {})] if rule else []
 
     def _find_blocks(self, doc: Document, p: Paragraph, rule: str | None) -> None:
-        found: dict[int, str] = {}
+        found: range = range(0)
         if len(p.text) <= 80 and (rule is None or rule == "read_more") and _RELATED_LABEL.match(p.text):
-            found = dict.fromkeys(_related_titles(doc.paragraphs, p.idx), "related_links")
+            found, name = _related_titles(doc.paragraphs, p.idx), "related_links"
             if found and rule is None:
-                found[p.idx] = "related_links"     # the label itself (a bullet or a long label)
-        elif ("ookie" in p.text or "raceur" in p.text) and id(doc) not in self._blocks:
-            found = dict.fromkeys(_consent_dialog(doc.paragraphs, self.cfg.max_words), "consent_dialog")
-            self._blocks[id(doc)] = {}              # one look per document
-        if found:
-            self._blocks.setdefault(id(doc), {}).update(found)
+                found = range(p.idx, found.stop)    # the label itself (after a bullet, or a long one)
+        elif ("ookie" in p.text or "raceur" in p.text) and id(doc) not in self._looked:
+            self._looked.add(id(doc))
+            found, name = _consent_dialog(doc.paragraphs, self.cfg.max_words), "consent_dialog"
+        for i in found:
+            self._blocks[(id(doc), i)] = name

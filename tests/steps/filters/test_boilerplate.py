@@ -46,6 +46,26 @@ def rule_of(text, lang="en"):
     ("Dolor ipsam et est cumque. Laboriosam sed delectus rerum sint qui natus tenetur ea.", "de", "placeholder"),
     ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.", "en",
      "placeholder"),
+    # teasers, comment sections, loading messages, tags, appeals (lines of real pages)
+    ("Baca: Jawaban Soal SMP, Senin 4 Mei 2020, Belajar dari Rumah di TVRI, Kain Batik", "id", "read_more"),
+    ("Mire: El cantante Juan Luis Guerra da positivo a COVID-19", "es", "read_more"),
+    ("Continue reading the main story", "en", "read_more"), ("More games news:", "en", "read_more"),
+    ("Related coverage", "en", "read_more"),
+    ("Apoie o 247", "pt", "share_follow"),
+    ("＞ 新規会員登録", "ja", "interface"), ("Passwort vergessen?", "de", "interface"),
+    ("إضافة تعليق جديد", "ar", "interface"), ("Post a Comment", "en", "interface"),
+    ("9 Comments", "en", "comment_count"), ("Aucun commentaire:", "fr", "comment_count"),
+    ("Keine Kommentare for “Malaga, die quirlige Metropole in Andalusien”", "de", "comment_count"),
+    ("Loading playlists...", "en", "loading"), ("Lade Eingabefeld...", "de", "loading"),
+    ("Tags: Dennis Morton, film, kusp film review, Stand Up Guys", "en", "tags"),
+    ("Етикети: таблет компютър Хасково", "bg", "tags"),
+    ("Please read our comment policy before commenting.", "en", "comment_policy"),
+    ("Beachten Sie, dass die Redaktion unpassende, inhaltlose oder beleidigende Kommentare entfernen kann und "
+     "wird.", "de", "comment_policy"),
+    ("Les pedimos que sean respetuosos y que utilicen un lenguaje apropiado al opinar. Los comentarios que no "
+     "respeten nuestra política serán eliminados.", "es", "comment_policy"),
+    ("Iezīmējiet tekstu un spiediet Ctrl+Enter, lai nosūtītu labojamo teksta fragmentu redaktoram!", "lv",
+     "typo_report"),
 ])
 def test_site_furniture(text, lang, rule):
     assert rule_of(text, lang) == rule
@@ -57,6 +77,14 @@ def test_site_furniture(text, lang, rule):
     ("Bake the cookies for twelve minutes, until you see the edges turn brown.", "en"),
     ("Share your work with the world through Facebook, Twitter, and other social networks.", "en"),
     ("Weitere Informationen zum Volksbegehren:", "de"),
+    ("Facebook said it would remove comments that break its rules, after pressure from regulators.", "en"),
+    ("“We will remove hateful comments from our pages,” the company said on Monday.", "en"),
+    ("12 comments were received by the ministry before the deadline.", "en"),
+    ("Reading your comments I am stunned! I don't think you know that IFRS is principle based.", "en"),
+    ("Loading the ship took three days...", "en"),
+    ("Plus de 200 morts : un séisme frappe le sud du pays", "fr"),
+    ("Mehr als hundert Tote: Erdbeben erschüttert die Türkei", "de"),
+    ("Apoie a iniciativa dos estudantes e dos professores da escola.", "pt"),
     ("Read the instructions carefully before you start the machine.", "en"),
     ("The next step is to fill the tank with water.", "en"),
     ("Kommentare des Ministers sorgten am Montag für Unruhe im Parlament.", "de"),
