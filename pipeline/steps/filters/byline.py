@@ -1,6 +1,7 @@
 """The ``byline`` filter: a short paragraph that only credits an author, an agency, a photographer,
 a source or a copyright holder, or only dates the article ("By Jane Doe", "(AFP)", "Foto: dpa",
-"Top photo by Jane Doe", "本报记者 王燕平", "© 2024 ...", "04.04.2020")."""
+"Top photo by Jane Doe", "本报记者 王燕平", "© 2024 ...", "04.04.2020"); also a table row of such
+credits ("| 编辑： 吕峥 | 来源： 千龙网 |") and a bulleted one ("- Autor: ...")."""
 from __future__ import annotations
 
 import re
@@ -44,23 +45,32 @@ BYLINE_PATTERNS = [
     ("by_name", re.compile(
         rf"^(?:By|Von|Por|Par|Di|Door|Av|Af|Автор|От|Reporting by|Writing by|Text|Texto|Written by|Redacción|Mit Material von|Com informações d[aeo]s?|Con información de|Avec)\s*:?\s+"
         rf"(?:{_NAME}|{_AGENCIES})(?:[\s,;]+[\w'’\-.&]+){{0,10}}$")),
+    # lower case, then a name only: "von Daniela Obers", "por CyberCook" ("von Berlin aus ..." is a
+    # piece of a sentence)
+    ("by_name_lower", re.compile(rf"^(?:by|von|por|par|di|door)\s+{_NAME}(?:\s+{_NAME}){{0,3}}$")),
     ("by_name_ar", re.compile(r"^(?:بقلم|كتب|كتبت|إعداد)\s*:?\s+\S+(?:\s+\S+){0,4}$")),
     ("agency", re.compile(rf"^[(\[]?{_AGENCIES}(?:\s*[/,]\s*{_AGENCIES})*[)\]]?\.?$")),
     ("source_credit", re.compile(
         rf"^(?:Quelle|Fonte|Fuente|Source|Sources|Источник|Источники|المصدر|Foto|Photo|Fotos|Bild)\s*:\s*(?:{_AGENCIES}|{_NAME}|\S+)(?:[\s,/]+[\w.’'\-]+){{0,6}}\.?$")),
-    ("with_agency", re.compile(rf"^(?:Com|Con|Mit|Avec|With)\s+(?:(?:informações|información|Material|information)\s+(?:d[aeo]s?|von|from)\s+)?{_AGENCIES}\.?$")),
+    ("with_agency", re.compile(
+        rf"^[(\[]?(?:Com|Con|Mit|Avec|With)\s+(?:(?:informações|información|Material|information)\s+(?:d[aeo]s?|von|from)\s+)?"
+        rf"{_AGENCIES}(?:(?:,\s*|\s+(?:y|e|and|und|et)\s+){_AGENCIES})*[)\]]?\.?$")),
     ("copyright", re.compile(r"^(?:Copyright|©|\(c\))\s*.{0,80}?(?:All rights reserved|Alle Rechte vorbehalten|Todos los derechos reservados|Tous droits réservés|Все права защищены)?\.?$", re.I)),
     # a label and the credited: "Autor: Fritz Imhof", "Źródło: PAP", "文章来源：千龙网", "Редактор:"
     ("labelled_credit", re.compile(
-        r"^(?:Autor(?:/-?in)?|Autorin|Autoren|Autores|Autori|Author|Authors|Auteurs?|Redakteur(?:in)?|Redaktion|"
+        r"^[(（【\[]?(?:Autor(?:/-?in)?|Autorin|Autoren|Autores|Autori|Author|Authors|Auteurs?|Redakteur(?:in)?|Redaktion|"
         r"Redacción|Redazione|Редактор|Автор|Автори|Źródło|Zdroj|Kaynak|Bildquelle|Bildnachweis|Fotonachweis|"
         r"Credits?|Photo credits?|Image credits?|Crédits? photos?|Illustration|Grafik|Kuva|来源|文章来源|出品|编辑|"
-        r"责任编辑|作者|出典|写真)\s*+[:：︱]\s*+(?:\S.{0,150})?$")),
-    # a Chinese reporter's line: "本报记者 王燕平 方云凤", "新京报记者 彭冲 山东冠县报道"
+        r"责任编辑|本版编辑|作者|原标题|出典|写真|Fotos?|Photos?|Bild|Beitragsbild|Titelbild|Images?|Imagen|"
+        r"Image illustrative|Źródło zdjęcia(?: głównego)?|Bron|Fuente|Fonte|Quelle|Sources?|حوار)\s*+[:：︱]\s*+(?:\S.{0,150})?$"
+        r"|^Photo\s?Credit(?=\S)\S.{0,150}$")),     # "PhotoCreditTed + Chelsea Cavanaugh para The New York Times"
+    # "（松花江网编辑 孙桂芳）", "本报记者 王燕平 方云凤", "新京报记者 彭冲 山东冠县报道"
+    ("editor_zh", re.compile(r"^[(（【\[]?[\u4e00-\u9fff]{0,8}(?:编辑|责编)\s*+[:：]?\s*+[\u4e00-\u9fff·]{2,4}"
+                             r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,3}\s*+[)）】\]]?$")),
     ("reporter_zh", re.compile(r"^\S{0,8}(?:记者|实习生|實習生|通讯员|通訊員)\s*+[\u4e00-\u9fff·]{2,4}"
                                r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,5}(?:\s*+\S{0,10}报道)?$")),
     ("photo_by", re.compile(rf"^(?:(?:Top|Main|Lead|Header|Cover|Featured?)\s+)?(?:photos?|images?|pictures?|"
-                            rf"illustrations?|photographs?)\s+(?:by|courtesy of|via)\s+(?-i:{_NAME}|{_AGENCIES}).{{0,80}}$", re.I)),
+                            rf"illustrations?|photographs?|videos?)\s+(?:by|courtesy of|via)\s+(?-i:{_NAME}|{_AGENCIES}).{{0,80}}$", re.I)),
     ("agency_photo", re.compile(rf"^\(?{_AGENCIES}\s+(?:Photo|Foto|Images?)\s*/\s*[^()]{{1,60}}\)?\.?$")),
     ("originally_appeared", re.compile(
         r"^This (?:article|story|post|piece) (?:was )?(?:originally |first )?(?:appeared|published) (?:on|in) .{1,80}$")),
@@ -77,12 +87,42 @@ BYLINE_PATTERNS = [
         rf"^{_NAME}(?:\s+{_NAME}){{0,3}}(?:(?:,\s*|\s+and\s+){_NAME}(?:\s+{_NAME}){{0,3}})*\s+"
         r"(?:contributed(?: reporting)? to this (?:report|story|article)|can be reached at|is on Twitter at|"
         r"reported from)\b.{0,80}$")),
+    # a name and its address: "Bradley M. Kuhn <bkuhn@ebb.org>" (an address alone is as often a
+    # line of contact details)
+    ("email", re.compile(rf"^{_NAME}(?:\s+[A-Z]\.|\s+{_NAME}){{1,3}}\s+<[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+>$")),
+    # a date and a source: "2003-7-24 钱江晚报", "北京新浪網 (2020-01-21 11:12)"
+    ("dated_source", re.compile(rf"^{_DATE}(?:\s+{_TIME})?\s+[^\s\d.,，。]{{2,12}}$"
+                                rf"|^[^\s\d.,，。]{{2,12}}\s*[(（]{_DATE}(?:\s+{_TIME})?[)）]$")),
 ]
 
 # A caption that ends on its credit may be longer than a byline (its own expression bounds it).
 _CAPTION_CHARS = 320
 _PHOTO = "Foto|Photo|Фото|Bild|Imagen|Image|Crédito"
 _CAPTION_WORDS = re.compile(_PHOTO)
+
+class _Substrings:
+    """A hint made of fixed strings that start with common letters: ``in`` finds them faster than
+    an expression, which stops at every such letter."""
+
+    def __init__(self, *strings: str):
+        self.strings = strings
+        self.pattern = None
+
+    def search(self, text: str) -> bool:
+        return any(map(text.__contains__, self.strings))
+
+
+_RIGHTS_HINT = _Substrings("eserv", "ESERV", "iservat", "orbehalten", "zastrzeż", "защищен", "autorsk", "版权", "未经",
+                           "转载", "著作権", "Creative")
+_RIGHTS = re.compile(
+    r"All rights reserved|Alle Rechte vorbehalten|Todos los derechos reservados|Tous droits réservés|"
+    r"Tutti i diritti riservati|Todos os direitos reservados|Wszelkie prawa zastrzeżone|Все права защищены|"
+    r"prawem autorskim|版权所有|未经授权|不得转载|著作権|"
+    # a licence notice, not a text about the licences
+    r"licen[sc]ed under (?:a|the) Creative Commons|unter (?:einer|der) Creative[ -]Commons|"
+    r"sous licence Creative Commons|bajo (?:una|la) licencia Creative Commons", re.I)
+# Rules that may run longer than ``max_words`` (their own expression bounds them).
+_LONG_RULES = ("caption_credit", "rights")
 
 # Rules whose expressions cost more, tried only when a word they need is in the paragraph:
 # "Tribune Staff Reporter", "Posted on 15 October 2019 by Bradley M. Kuhn".
@@ -95,9 +135,15 @@ GUARDED_PATTERNS = {
     "staff_line": (re.compile("Staff|Senior|Contributing"), re.compile(
         rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
         r"(?:Staff Reporter|Staff Writer|Senior (?:Reporter|Writer|Correspondent)|Contributing (?:Writer|Editor))\.?$")),
+    # rights reserved, in a line of its own: "Materiał chroniony prawem autorskim - zasady przedruków
+    # określa regulamin.", "未经授权，不得转载", "... licensed under a Creative Commons ... License"
+    "rights": (_RIGHTS_HINT, re.compile(rf"^(?=[^\"“”„«»]{{0,300}}$).*?(?:{_RIGHTS.pattern})", re.I)),
     "posted_by": (re.compile(" [bB]y "), re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
                              r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
 }
+
+# Any of the hints: most paragraphs have none, and one look tells.
+_ANY_HINT = re.compile("|".join(hint.pattern for hint, _ in GUARDED_PATTERNS.values() if hint.pattern))
 
 # All of them in one expression, tried in the list's order (one call per paragraph, not seven).
 _ANY_BYLINE = re.compile("|".join(
@@ -116,10 +162,44 @@ class BylineFilter(Filter):
         if len(text) > 15 * self.cfg.max_words and (
                 len(text) > _CAPTION_CHARS or not _CAPTION_WORDS.search(text, len(text) - 80)):
             return []                       # a credit line is short (most paragraphs: no expression runs)
-        m = _ANY_BYLINE.match(text)         # the first pattern of the list that matches
-        rule = m.lastgroup if m is not None else next(
-            (r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint.search(text) and rx.match(text)), None)
-        if rule is None or (rule != "caption_credit"
-                            and len(text.split(None, self.cfg.max_words)) > self.cfg.max_words):
-            return []
-        return [(None, rule, {})]
+        if text[:1] == "|":
+            return [(None, "table_credit", {})] if _credit_row(text, self.cfg.max_words) else []
+        rule = _rule(text, self.cfg.max_words)
+        if rule is None and text[:2] in _LIST_MARKS:
+            # "- Autor: www.portalspozywczy.pl"; a list of dates is a list ("- April 2, 2024")
+            rule = _rule(text[2:].lstrip(), self.cfg.max_words)
+            rule = None if rule == "date_line" else rule
+        return [(None, rule, {})] if rule else []
+
+
+_LIST_MARKS = ("- ", "– ", "• ", "· ", "* ")
+_LEADING_DATE = re.compile(rf"^{_DATE}(?:\s+{_TIME})?\s*")
+
+
+def _rule(text: str, max_words: int) -> str | None:
+    """The first rule that calls ``text`` a credit line."""
+    m = _ANY_BYLINE.match(text)             # the first pattern of the list that matches
+    if m is not None:
+        rule = m.lastgroup
+    elif _ANY_HINT.search(text) or _RIGHTS_HINT.search(text):
+        rule = next((r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint.search(text) and rx.match(text)), None)
+    else:
+        return None
+    if rule is None or (rule not in _LONG_RULES and len(text.split(None, max_words)) > max_words):
+        return None
+    return rule
+
+
+def _credit_row(text: str, max_words: int) -> bool:
+    """A table row of credits: "| 编辑： 吕峥 | 来源： 千龙网 |  |", "| 2004-12-10 11:55:08 来源: 网易商业报道 |  |
+    发表评论 |". At least one cell is a credit line (after a date that may open it); the others are
+    empty, dates, or short labels."""
+    found = False
+    for cell in text.strip("|").split("|"):
+        cell = _LEADING_DATE.sub("", cell.strip())
+        if not cell or cell == "\\" or len(cell) <= 4:
+            continue
+        if _rule(cell, max_words) is None:
+            return False
+        found = True
+    return found

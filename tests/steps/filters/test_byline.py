@@ -23,6 +23,19 @@ from tests.steps.filters.support import judge
     "Stella Kim reported from Seoul, and Jennifer Jett from Hong Kong.",
     "Cachorro com deficiência e abandonado em Porto Velho ganhou um lar. — Foto: Mayara Subtil/G1",
     "Прокурори Венедіктової вивчали матеріали, які обґрунтовують підозру Юрченку / Фото РБК",
+    # photo labels, lower-case bylines, agencies listed, rights notices, Chinese credits in table
+    # cells, a bulleted label, a date and a paper, a name and its address
+    "Foto: dahancoo / Pixabay (Symbolbild)", "Źródło zdjęcia głównego: ELVIS GONZALEZ/PAP/EPA",
+    "Beitragsbild: Stefan Mang", "PhotoCreditTed + Chelsea Cavanaugh para The New York Times", "Bron: 112 Den Haag",
+    "Sources: GreatAgain, Washington Examiner / Photo credit: Carl Icahn/Facebook", "VIDEO COURTESY OF MONOTYPE",
+    "von Daniela Obers", "por   CyberCook", "(Con información de AFP, EFE y Reuters)",
+    "Materiał chroniony prawem autorskim - zasady przedruków określa regulamin.",
+    "【美国The Next Web作品的中文相关权益归腾讯公司独家所有。未经授权，不得转载、摘编等。】",
+    "This website and all documents on it are licensed under a Creative Commons Attribution-Share Alike 3.0 United "
+    "States License.",
+    "| 编辑： 吕峥 | 来源： 千龙网 |  |", "| 2004-12-10 11:55:08 来源: 网易商业报道 |  | 发表评论 |  | 查看评论 |",
+    "| 本版编辑:Giki |", "（松花江网编辑 孙桂芳）", "- Autor: www.portalspozywczy.pl", "2003-7-24 钱江晚报",
+    "Bradley M. Kuhn <bkuhn@ebb.org>",
 ])
 def test_bylines(text):
     assert [r for _, r in judge(text, "en", BylineFilter(BylineConfig()))] == ["byline"]
@@ -42,6 +55,11 @@ def test_bylines(text):
     "- Datum: 31/08/2019", "- April 2, 2024",                      # list items of an event's details
     "Anna Schmidt reported the theft to the police on Monday.",
     "The photo shows the river in flood; the town hall is on the left.",
+    "von Berlin aus fuhr er mit dem Zug weiter nach Hamburg",           # a piece of a wrapped sentence
+    "redactionrks@yahoo.fr", "Mail  info@markeich.de",                  # contact details
+    "Creative Commons ist eine gute Sache. Ich veröffentliche all meine Fotos auf Flickr.",
+    "Nach dem Motto – “All rights reserved” – stehen die Lizenzen zwischen Urheberrecht und Gemeinfreiheit.",
+    "| 050401 艺术学 |  | 7 |  |  |",                                   # a row of data
 ])
 def test_not_bylines(text):
     assert judge(text, "en", BylineFilter(BylineConfig())) == []
