@@ -186,6 +186,12 @@ _POLICY = re.compile(
     re.I)
 _NEWSROOM = re.compile(r"\b(?:Redaktion|redacción|rédaction|redação|redazione|редакци\w*|redakcja)\b", re.I)
 _QUOTE = re.compile(r"[\"“”„«»]")
+# A paywall's notice: the rest of the article is for subscribers.
+_PAYWALL = ("会員限定", "続きをお読み", "有料会員", "for subscribers", "subscribers only", "Subscribe to continue",
+            "subscribe to read", "Subscribe to read", "réservé aux abonnés", "Réservé aux abonnés", "für Abonnenten",
+            "exclusivo para suscriptores", "exclusivo para assinantes", "riservato agli abbonati",
+            "только для подписчиков", "digitalt abonnement", "Para seguir leyendo", "Para continuar lendo",
+            "Um weiterzulesen", "付费阅读", "订阅后阅读")
 # "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter": the typo-report prompt of many news sites
 _CTRL_ENTER = re.compile(r"Ctrl\s?\+\s?Enter", re.I)
 
@@ -234,6 +240,8 @@ def _match(text: str, max_words: int) -> str | None:
             and not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
             and (_VOICE.search(text) or _NEWSROOM.search(text)):
         return "comment_policy"
+    if any(map(text.__contains__, _PAYWALL)) and _short(text, 60):
+        return "paywall"
     if "trl" in text and _short(text, 40) and _CTRL_ENTER.search(text):
         return "typo_report"
     if is_placeholder(text):

@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -90,6 +91,7 @@ FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 # "是不正确的", "现在", "作为")
 _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
+_TEASER_LINKS = ("read_more", "paywall", "related_links")      # boilerplate rules that lead to more text
 _FIGURES = re.compile(r"[\d/@]")
 _LABELLED = re.compile(r"\A\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
 _HEADLINE_DASH = re.compile(r"\s[–—]\s")
@@ -134,6 +136,17 @@ def _continues_in_next(doc: Document, p: Paragraph) -> bool:
     return doc.paragraphs[p.idx + 1].text[:1].islower()
 
 
+def _teaser_link_follows(doc: Document, p: Paragraph) -> bool:
+    """The next paragraph was taken as a link to the rest (a "read more" link, a paywall): a text that
+    stops on an ellipsis above it is a teaser cut off ("... les interactions économi..." over "Pour
+    lire la suite", "その判断は…" over "この記事は会員限定です")."""
+    if p.idx + 1 >= len(doc.paragraphs):
+        return False
+    removed = doc.paragraphs[p.idx + 1].removed
+    return removed is not None and removed.reason.name == "boilerplate" \
+        and json.loads(removed.detail).get("rule") in _TEASER_LINKS
+
+
 def _stems(text: str, lang: str) -> set[str]:
     """The content words of a text, cut to their first five letters and folded."""
     fw = FUNCTION_WORDS.get(lang, ())
@@ -174,6 +187,7 @@ def _may_be_abbreviation(core: str) -> bool:
 class TruncatedFilter(Filter):
     """The last sentence of a paragraph, when it stops before its end.
 
+    * ends on an ellipsis right above a "read more" link or a paywall notice;
     * ends on an abbreviation that needs a continuation ("Mr.", "bzw.") or on a dotted country or
       organisation acronym with nothing after it in the paragraph ("the state of U.S.");
     * opens a bracket it never closes;
@@ -244,6 +258,8 @@ class TruncatedFilter(Filter):
         if not core:
             return None
         end = core[-1]
+        if (end == "…" or core.endswith("...")) and core == text.rstrip() and _teaser_link_follows(doc, p):
+            return "teaser_cut"
         if end in TERMINAL:
             if end == "." and cfg.check_abbreviation_end and _may_be_abbreviation(core) \
                     and self._abbreviation_cut(core.split(), lang):

@@ -64,6 +64,8 @@ def rule_of(text, lang="en"):
      "wird.", "de", "comment_policy"),
     ("Les pedimos que sean respetuosos y que utilicen un lenguaje apropiado al opinar. Los comentarios que no "
      "respeten nuestra política serán eliminados.", "es", "comment_policy"),
+    ("［有料会員限定］ この記事は会員限定です。電子版に登録すると続きをお読みいただけます。", "ja", "paywall"),
+    ("Comentar las notas de Clarín es exclusivo para suscriptores.", "es", "paywall"),
     ("Iezīmējiet tekstu un spiediet Ctrl+Enter, lai nosūtītu labojamo teksta fragmentu redaktoram!", "lv",
      "typo_report"),
 ])

@@ -231,3 +231,30 @@ def test_a_hard_wrapped_document_is_not_judged_by_its_line_ends():
     assert truncated(text) == []
     off = TruncatedFilter(TruncatedConfig(hard_wrapped=0))
     assert truncated(text, "en", off) == [(lines[2], "truncated"), (lines[6], "truncated")]
+
+
+def test_a_teaser_cut_on_an_ellipsis_above_its_read_more_link():
+    """Real teasers: the text stops on an ellipsis and the next line leads to the rest of it (a
+    "read more" link or a paywall, which the boilerplate filter takes first). The same text over
+    a line of content, or an ellipsis inside a quotation, is kept."""
+    from pipeline.steps.filters.boilerplate import BoilerplateConfig, BoilerplateFilter
+    from pipeline.model import Document
+    from pipeline.steps.segment import SegmentConfig, segment_document
+
+    def run(text, lang):
+        d = Document("d", text, "d", (0, 0), "{}", lang=lang)
+        segment_document(d, SegmentConfig())
+        BoilerplateFilter(BoilerplateConfig())([d])
+        TruncatedFilter(TruncatedConfig())([d])
+        return [(p.text, p.removed.reason.name) for p in d.paragraphs if p.removed]
+
+    teaser = ("Pour réaliser ce programme, il impose aux populations un nouveau grand récit, le darwinisme social, "
+              "qui croyait qu’il suffisait de laisser faire les interactions économi...")
+    assert run(f"{BODY['fr']}\n\n{teaser}\n\nPour lire la suite", "fr") == [
+        (teaser, "truncated"), ("Pour lire la suite", "boilerplate")]
+    assert run(f"{BODY['fr']}\n\n{teaser}\n\n{BODY['fr']}", "fr") == []
+    ja = ["その判断は…", "［有料会員限定］ この記事は会員限定です。電子版に登録すると続きをお読みいただけます。"]
+    assert run("政府は来年度の予算案を閣議決定した。\n\n" + "\n\n".join(ja), "ja") == [
+        (ja[0], "truncated"), (ja[1], "boilerplate")]
+    quoted = "Sie nannte ihr neues Buch „Erholung von der Matrix…“"
+    assert run(f"{BODY['de']}\n\n{quoted}\n\nWeiterlesen", "de") == [("Weiterlesen", "boilerplate")]
