@@ -192,6 +192,9 @@ _PAYWALL = ("会員限定", "続きをお読み", "有料会員", "for subscribe
             "exclusivo para suscriptores", "exclusivo para assinantes", "riservato agli abbonati",
             "только для подписчиков", "digitalt abonnement", "Para seguir leyendo", "Para continuar lendo",
             "Um weiterzulesen", "付费阅读", "订阅后阅读")
+# A line that points at a link: "If you're on the ABC7 News app, click here to watch live"
+_CLICK_HERE = re.compile(r"\b(?:click here|klicken Sie hier|hier klicken|cliquez ici|haga clic aquí|clique aqui|"
+                         r"clicca qui|нажмите здесь|kliknij tutaj)\b", re.I)
 # "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter": the typo-report prompt of many news sites
 _CTRL_ENTER = re.compile(r"Ctrl\s?\+\s?Enter", re.I)
 
@@ -242,6 +245,9 @@ def _match(text: str, max_words: int) -> str | None:
         return "comment_policy"
     if any(map(text.__contains__, _PAYWALL)) and _short(text, 60):
         return "paywall"
+    if ("lick" in text or "clic" in text or "liqu" in text or "нажмите" in text or "kliknij" in text) \
+            and _short(text, 25) and _CLICK_HERE.search(text):
+        return "click_here"
     if "trl" in text and _short(text, 40) and _CTRL_ENTER.search(text):
         return "typo_report"
     if is_placeholder(text):

@@ -94,7 +94,9 @@ _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "�
 _TEASER_LINKS = ("read_more", "paywall", "related_links")      # boilerplate rules that lead to more text
 _FIGURES = re.compile(r"[\d/@]")
 _LABELLED = re.compile(r"\A\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
-_HEADLINE_DASH = re.compile(r"\s[–—]\s")
+_HEADLINE_DASH = re.compile(r"\s[–—:]\s")      # "X – Y", and in French typography "X : Y"
+# a web address at the end: "pic.twitter.com/BUPgYtgHaY", "PropertyStock.pl" (not "U.S", "2.0")
+_LINK = re.compile(r"\A(?:[\w-]{2,}+\.)++[a-z]{2,6}+(?:/\S*+)?\Z")
 _TRAILING_CONT = re.compile(r"[/&+(\[{«„“‘]$")
 _COMMAS = ",،，、"
 _WORD_RE = re.compile(r"[\w'’\.\-]+", re.UNICODE)
@@ -277,8 +279,9 @@ class TruncatedFilter(Filter):
             return None          # an emoji or a symbol: a cut sentence stops inside its words
         if _continues_in_next(doc, p):
             return None          # hard-wrapped: the next paragraph goes on with the sentence
-        if _BULLET_RE.match(p.text) or "|" in core or (_FIGURES.search(core) and _letter_share(core) < 0.6):
-            return None          # a list item, a table row, a date, a URL, a row of figures
+        if _BULLET_RE.match(p.text) or "|" in core or (_FIGURES.search(core) and _letter_share(core) < 0.6) \
+                or ("." in core[-40:] and _LINK.match(core.rsplit(None, 1)[-1])):
+            return None          # a list item, a table row, a date, a row of figures, a link at the end
         words = core.split()
         cjk = lang in _CJK_LANGS
         lone = len(p.sentences) == 1

@@ -66,6 +66,8 @@ def rule_of(text, lang="en"):
      "respeten nuestra política serán eliminados.", "es", "comment_policy"),
     ("［有料会員限定］ この記事は会員限定です。電子版に登録すると続きをお読みいただけます。", "ja", "paywall"),
     ("Comentar las notas de Clarín es exclusivo para suscriptores.", "es", "paywall"),
+    ("If you're on the ABC7 News app, click here to watch live", "en", "click_here"),
+    ("Kommentare lesen und schreiben, hier klicken", "de", "click_here"),
     ("Iezīmējiet tekstu un spiediet Ctrl+Enter, lai nosūtītu labojamo teksta fragmentu redaktoram!", "lv",
      "typo_report"),
 ])
@@ -84,6 +86,7 @@ def test_site_furniture(text, lang, rule):
     ("12 comments were received by the ministry before the deadline.", "en"),
     ("Reading your comments I am stunned! I don't think you know that IFRS is principle based.", "en"),
     ("Loading the ship took three days...", "en"),
+    ("The public prosecutor said the police had found no liquid in the car.", "en"),
     ("Plus de 200 morts : un séisme frappe le sud du pays", "fr"),
     ("Mehr als hundert Tote: Erdbeben erschüttert die Türkei", "de"),
     ("Apoie a iniciativa dos estudantes e dos professores da escola.", "pt"),

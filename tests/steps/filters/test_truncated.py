@@ -118,7 +118,9 @@ BODY = {
     ("Lire aussi : Guerre Israël-Hamas : ce que l’on sait des premières évacuations de la bande de Gaza", "fr"),
     ("Le puede interesar: JEP abrirá tres nuevos macrocasos sobre el conflicto armado en el país", "es"),
     ("图注：巴兹·奥尔德林可能是第二个在月球上行走的人，但他是第一个在月球上喝酒的人", "zh"),
-    ("Montauk Yacht Club / schöner, ruhiger Platz am Wasser / www.montaukyachtclub.com", "de"),
+    ("Montauk Yacht Club / schöner, ruhiger Platz am Wasser / mit Restaurant und eigenem Strand", "de"),
+    ("Jean-Paul Delevoye, monsieur retraites du gouvernement : Jacques Chirac lui donnait un surnom peu flatteur",
+     "fr"),
     ("| Zinsaufwendungen sind als Betriebsausgabe abzugsfähig | Hohe Raten bei kürzerer Dauer |", "de"),
     ("Vuosi 2018 toi kylmää, kuumaa ja kuivaa – muuttuva ilmasto näkyy jo säässä", "fi"),
 ])
@@ -258,3 +260,13 @@ def test_a_teaser_cut_on_an_ellipsis_above_its_read_more_link():
         (ja[0], "truncated"), (ja[1], "boilerplate")]
     quoted = "Sie nannte ihr neues Buch „Erholung von der Matrix…“"
     assert run(f"{BODY['de']}\n\n{quoted}\n\nWeiterlesen", "de") == [("Weiterlesen", "boilerplate")]
+
+
+def test_a_line_that_ends_on_a_web_address_is_complete():
+    """An embedded post or a pointer ends on its address; "the U.S" or "2.0" are no addresses."""
+    body = "The club said on Monday that the new stadium would open in the spring of next year."
+    for line in ["Highlights from our 4-1 win at Villa Park and the goals from the weekend pic.twitter.com/BUPgYtgHaY",
+                 "Szukasz lokalu handlowego do wynajęcia na dłużej? Zobacz oferty na PropertyStock.pl"]:
+        assert truncated(f"{body}\n\n{line}\n\n{body}") == []
+    cut = "Analysts had expected the group to report a small gain after two years of losses in the U.S"
+    assert truncated(f"{body}\n\n{cut}\n\n{body}") == [(cut, "truncated")]
