@@ -187,11 +187,16 @@ _POLICY = re.compile(
 _NEWSROOM = re.compile(r"\b(?:Redaktion|redacción|rédaction|redação|redazione|редакци\w*|redakcja)\b", re.I)
 _QUOTE = re.compile(r"[\"“”„«»]")
 # A paywall's notice: the rest of the article is for subscribers.
-_PAYWALL = ("会員限定", "続きをお読み", "有料会員", "for subscribers", "subscribers only", "Subscribe to continue",
-            "subscribe to read", "Subscribe to read", "réservé aux abonnés", "Réservé aux abonnés", "für Abonnenten",
-            "exclusivo para suscriptores", "exclusivo para assinantes", "riservato agli abbonati",
-            "только для подписчиков", "digitalt abonnement", "Para seguir leyendo", "Para continuar lendo",
-            "Um weiterzulesen", "付费阅读", "订阅后阅读")
+_PAYWALL = re.compile(
+    r"会員限定|有料会員|for subscribers|subscribers only|Subscribe to (?:continue|read)|réservé aux abonnés|"
+    r"für Abonnenten|Abonnenten vorbehalten|exclusivo para (?:suscriptores|assinantes)|digitalt abonnement|"
+    r"订阅后阅读", re.I)
+# Parts of the words for a newsletter or a subscription (one look before the rules above: each
+# part costs about as much as a branch of an expression, so they are few)
+_SUBSCRIBE = ("ewsletter", "EWSLETTER", "nfolettre", "oletín", "oletim", "ассылк", "メール", "メルマガ", "まとめ読み",
+              "電子報", "订阅", "会員", "ubscri", "bonn", "uscript", "ssinant")
+# Prompts are short lines.
+_PROMPT_CHARS = 240
 # A line that points at a link: "If you're on the ABC7 News app, click here to watch live"
 _CLICK_HERE = re.compile(r"\b(?:click here|klicken Sie hier|hier klicken|cliquez ici|haga clic aquí|clique aqui|"
                          r"clicca qui|нажмите здесь|kliknij tutaj)\b", re.I)
@@ -235,23 +240,34 @@ def _match(text: str, max_words: int) -> str | None:
     if ("ookie" in text or "raceur" in text) and _short(text, max_words) and _COOKIE.search(text) \
             and _CONSENT.search(text) and _VOICE.search(text):
         return "cookie_notice"
-    if len(text) <= 240 and any(map(text.__contains__, _NEWSLETTER)) \
-            and (_SIGN_UP.search(text) or _VOICE.search(text)):
-        return "newsletter"
+    if len(text) <= _PROMPT_CHARS:
+        rule = _prompt(text)
+        if rule:
+            return rule
     if ("omment" in text or "oment" in text or "оммент" in text or "омент" in text or "评论" in text
             or "評論" in text or "コメント" in text or "تعليق" in text) and _short(text, max_words) \
             and not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
             and (_VOICE.search(text) or _NEWSROOM.search(text)):
         return "comment_policy"
-    if any(map(text.__contains__, _PAYWALL)) and _short(text, 60):
-        return "paywall"
-    if ("lick" in text or "clic" in text or "liqu" in text or "нажмите" in text or "kliknij" in text) \
-            and _short(text, 25) and _CLICK_HERE.search(text):
-        return "click_here"
-    if "trl" in text and _short(text, 40) and _CTRL_ENTER.search(text):
-        return "typo_report"
     if is_placeholder(text):
         return "placeholder"
+    return None
+
+
+def _prompt(text: str) -> str | None:
+    """A short line that asks the reader to act: sign up for a newsletter, subscribe to read on,
+    click a link, report a typo. Each substring looked for costs about as much as a word of an
+    expression, so the words are few and the lines short."""
+    if any(map(text.__contains__, _SUBSCRIBE)):
+        if any(map(text.__contains__, _NEWSLETTER)) and (_SIGN_UP.search(text) or _VOICE.search(text)):
+            return "newsletter"
+        if _PAYWALL.search(text):
+            return "paywall"
+    if ("lick" in text or "clic" in text or "liqu" in text or "нажмите" in text or "kliknij" in text) \
+            and _CLICK_HERE.search(text):
+        return "click_here"
+    if "trl" in text and _CTRL_ENTER.search(text):
+        return "typo_report"
     return None
 
 

@@ -181,7 +181,7 @@ def _rule(text: str, max_words: int) -> str | None:
     m = _ANY_BYLINE.match(text)             # the first pattern of the list that matches
     if m is not None:
         rule = m.lastgroup
-    elif _ANY_HINT.search(text) or _RIGHTS_HINT.search(text):
+    elif _ANY_HINT.search(text) or (len(text) >= 18 and _RIGHTS_HINT.search(text)):
         rule = next((r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint.search(text) and rx.match(text)), None)
     else:
         return None

@@ -303,19 +303,18 @@ class TruncatedFilter(Filter):
             # caption, a row of fields, a headline in two parts
             return None
         style = self._style(doc)
-        if lone and (p.idx < style.body or core in doc.paragraphs[0].text or _announces_next(doc, p, core)):
+        if lone and (p.idx < style.body or core in doc.paragraphs[0].text):
             # one sentence above the first punctuated paragraph of the body (a title, a deck, a
-            # kicker: a cut paragraph of the body keeps its earlier sentences), the title again,
-            # or a heading whose words come back in the paragraph below it
+            # kicker: a cut paragraph of the body keeps its earlier sentences), or the title again
             return None
         if cfg.heading_habit and style.bare - 1 >= cfg.heading_habit or self._hard_wrapped(doc):
             # other lines of the document end without punctuation too: they are its headings,
             # captions or furniture, or the pieces of its hard-wrapped sentences, and this one
             # is one of them (a cut line is an accident)
             return None
-        if style.share >= cfg.punctuated_doc_share:
-            return "comma_end" if comma else "no_end_punctuation"
-        return None
+        if style.share < cfg.punctuated_doc_share or (lone and _announces_next(doc, p, core)):
+            return None          # (a heading whose words come back in the paragraph below it)
+        return "comma_end" if comma else "no_end_punctuation"
 
     def _hard_wrapped(self, doc: Document) -> bool:
         return bool(self.cfg.hard_wrapped) and self._style(doc).wrapped >= self.cfg.hard_wrapped
