@@ -92,6 +92,7 @@ FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
 _TEASER_LINKS = ("read_more", "paywall", "related_links")      # boilerplate rules that lead to more text
+_NUMBER_THEN_WORD = re.compile(r"\A\d(?:[\d.,]|[ \u00a0]\d){0,12}+[ \u00a0]++([^\W\d_])")
 _FIGURES = re.compile(r"[\d/@]")
 _LABELLED = re.compile(r"\A\W{0,3}[^\s:：][^:：]{0,30}[:：]")     # a label then a colon, early in the line
 _HEADLINE_DASH = re.compile(r"\s[–—:]\s")      # "X – Y", and in French typography "X : Y"
@@ -131,11 +132,16 @@ def _letter_share(text: str) -> float:
 
 
 def _continues_in_next(doc: Document, p: Paragraph) -> bool:
-    """The next paragraph starts with a letter in lower case (not a dash of dialogue or a quote):
-    this one was a piece of a wrapped sentence."""
+    """The next paragraph starts with a letter in lower case (not a dash of dialogue or a quote),
+    or with a number and then a word in lower case ("... volverá a reunir en La Habana a más" over
+    "1 000 amigos del mundo, ..."): this one was a piece of a wrapped sentence."""
     if p.idx + 1 >= len(doc.paragraphs):
         return False
-    return doc.paragraphs[p.idx + 1].text[:1].islower()
+    nxt = doc.paragraphs[p.idx + 1].text
+    if nxt[:1].islower():
+        return True
+    m = _NUMBER_THEN_WORD.match(nxt) if nxt[:1].isdigit() else None
+    return m is not None and m.group(1).islower()
 
 
 def _teaser_link_follows(doc: Document, p: Paragraph) -> bool:

@@ -270,3 +270,13 @@ def test_a_line_that_ends_on_a_web_address_is_complete():
         assert truncated(f"{body}\n\n{line}\n\n{body}") == []
     cut = "Analysts had expected the group to report a small gain after two years of losses in the U.S"
     assert truncated(f"{body}\n\n{cut}\n\n{body}") == [(cut, "truncated")]
+
+
+def test_a_piece_whose_sentence_goes_on_after_a_number_is_wrapped():
+    """A real wrapped sentence whose next piece starts with a number, then a word in lower case."""
+    piece = ("Además, refirió que el Encuentro Internacional de Solidaridad con Cuba volverá a reunir en La "
+             "Habana a más")
+    rest = "1 000 amigos del mundo, dispuestos a conocer la realidad cubana."
+    assert truncated(f"{BODY['es']}\n\n{piece}\n\n{rest}", "es") == []
+    other = "1 000 Menschen kamen am Sonntag zur Kundgebung vor dem Rathaus."
+    assert truncated(f"{BODY['es']}\n\n{piece}\n\n{other}", "es") == [(piece, "truncated")]
