@@ -7,4 +7,4 @@ sentence splitter on one paragraph.
 from .text.sentences import split_sentences
 
 __all__ = ["split_sentences", "__version__"]
-__version__ = "0.5.0"     # part of every run id: a new version never resumes an older run's work
+__version__ = "0.6.0"     # part of every run id: a new version never resumes an older run's work
