@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ...model import Document, Paragraph
 from ...registry import FILTERS, option, reason
 from ...text.placeholder import is_placeholder
+from ...text.substrings import any_of
 from .base import Filter
 
 BOILERPLATE = reason("boilerplate", "filters", "site furniture: menus, teasers, cookie notices, share buttons, pagination")
@@ -155,7 +156,7 @@ _VOICE = re.compile(
 
 # Newsletter sign-ups (a line or two): the word for a newsletter and a call to sign up, or a site
 # speaking to its reader ("The company launched a newsletter in 2019." has neither).
-_NEWSLETTER = ("ewsletter", "NEWSLETTER", "nfolettre", "oletín", "oletim", "ассылк", "メールマガジン", "メルマガ",
+_NEWSLETTER = any_of("ewsletter", "NEWSLETTER", "nfolettre", "oletín", "oletim", "ассылк", "メールマガジン", "メルマガ",
                "まとめ読み", "電子報", "订阅")
 _SIGN_UP = re.compile(
     r"\A(?:Get|Receive)\b|\b(?:sign\s+up|subscribe|abonnier\w*|anmelden|bestellen|inscri\w+|abonne\w*|suscr[ií]b\w*|"
@@ -193,8 +194,10 @@ _PAYWALL = re.compile(
     r"订阅后阅读", re.I)
 # Parts of the words for a newsletter or a subscription (one look before the rules above: each
 # part costs about as much as a branch of an expression, so they are few)
-_SUBSCRIBE = ("ewsletter", "EWSLETTER", "nfolettre", "oletín", "oletim", "ассылк", "メール", "メルマガ", "まとめ読み",
-              "電子報", "订阅", "会員", "ubscri", "bonn", "uscript", "ssinant")
+_SUBSCRIBE = any_of("letter", "LETTER", "uscri", "bonn", "ssin", "oleti", "ассылк", "メ", "まとめ読み", "電子報", "订阅",
+                        "会員")
+_CLICK = any_of("lick", "clic", "liqu", "kliknij", "нажмите")
+_COMMENTS = any_of("omment", "oment", "оммент", "омент", "评论", "評論", "コメント", "تعليق")
 # Prompts are short lines.
 _PROMPT_CHARS = 240
 # A line that points at a link: "If you're on the ABC7 News app, click here to watch live"
@@ -241,33 +244,24 @@ def _match(text: str, max_words: int) -> str | None:
             and _CONSENT.search(text) and _VOICE.search(text):
         return "cookie_notice"
     if len(text) <= _PROMPT_CHARS:
-        rule = _prompt(text)
-        if rule:
-            return rule
-    if ("omment" in text or "oment" in text or "оммент" in text or "омент" in text or "评论" in text
-            or "評論" in text or "コメント" in text or "تعليق" in text) and _short(text, max_words) \
+        # a short line that asks the reader to act: sign up for a newsletter, subscribe to read on,
+        # click a link, report a typo (each substring looked for costs about as much as a branch
+        # of an expression, so they are few, and looked for in short lines only)
+        if _SUBSCRIBE(text):
+            if _NEWSLETTER(text) and (_SIGN_UP.search(text) or _VOICE.search(text)):
+                return "newsletter"
+            if _PAYWALL.search(text):
+                return "paywall"
+        if _CLICK(text) and _CLICK_HERE.search(text):
+            return "click_here"
+        if "trl" in text and _CTRL_ENTER.search(text):
+            return "typo_report"
+    if _COMMENTS(text) and _short(text, max_words) \
             and not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
             and (_VOICE.search(text) or _NEWSROOM.search(text)):
         return "comment_policy"
     if is_placeholder(text):
         return "placeholder"
-    return None
-
-
-def _prompt(text: str) -> str | None:
-    """A short line that asks the reader to act: sign up for a newsletter, subscribe to read on,
-    click a link, report a typo. Each substring looked for costs about as much as a word of an
-    expression, so the words are few and the lines short."""
-    if any(map(text.__contains__, _SUBSCRIBE)):
-        if any(map(text.__contains__, _NEWSLETTER)) and (_SIGN_UP.search(text) or _VOICE.search(text)):
-            return "newsletter"
-        if _PAYWALL.search(text):
-            return "paywall"
-    if ("lick" in text or "clic" in text or "liqu" in text or "нажмите" in text or "kliknij" in text) \
-            and _CLICK_HERE.search(text):
-        return "click_here"
-    if "trl" in text and _CTRL_ENTER.search(text):
-        return "typo_report"
     return None
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from ...registry import FILTERS, option, reason
+from ...text.substrings import any_of
 from .base import Filter
 
 BYLINE = reason("byline", "filters", "credit line: author, agency, photo, source or copyright; a lone dateline")
@@ -100,20 +101,10 @@ _CAPTION_CHARS = 320
 _PHOTO = "Foto|Photo|Фото|Bild|Imagen|Image|Crédito"
 _CAPTION_WORDS = re.compile(_PHOTO)
 
-class _Substrings:
-    """A hint made of fixed strings that start with common letters: ``in`` finds them faster than
-    an expression, which stops at every such letter."""
-
-    def __init__(self, *strings: str):
-        self.strings = strings
-        self.pattern = None
-
-    def search(self, text: str) -> bool:
-        return any(map(text.__contains__, self.strings))
-
-
-_RIGHTS_HINT = _Substrings("eserv", "ESERV", "iservat", "orbehalten", "zastrzeż", "защищен", "autorsk", "版权", "未经",
-                           "转载", "著作権", "Creative")
+_RIGHTS_HINT = any_of("eserv", "ESERV", "iservat", "orbehalten", "zastrzeż", "защищен", "autorsk", "版权", "未经",
+                      "转载", "著作権", "Creative")
+_STAFF_WORDS = re.compile("Staff|Senior|Contributing")
+_BY_WORD = re.compile(" [bB]y ")
 _RIGHTS = re.compile(
     r"All rights reserved|Alle Rechte vorbehalten|Todos los derechos reservados|Tous droits réservés|"
     r"Tutti i diritti riservati|Todos os direitos reservados|Wszelkie prawa zastrzeżone|Все права защищены|"
@@ -124,26 +115,27 @@ _RIGHTS = re.compile(
 # Rules that may run longer than ``max_words`` (their own expression bounds them).
 _LONG_RULES = ("caption_credit", "rights")
 
-# Rules whose expressions cost more, tried only when a word they need is in the paragraph:
-# "Tribune Staff Reporter", "Posted on 15 October 2019 by Bradley M. Kuhn".
+# Rules whose expressions cost more, tried only when a word they need is in the paragraph (the
+# first of each pair: a function of the text): "Tribune Staff Reporter", "Posted on 15 October
+# 2019 by Bradley M. Kuhn".
 GUARDED_PATTERNS = {
     # a caption that ends on its photo credit after a dash, a slash or a bracket: "... — Foto: Mayara
     # Subtil/G1", "... / Фото РБК" (after a full stop, "(von links). Foto: ...", the caption is content)
-    "caption_credit": (_CAPTION_WORDS, re.compile(
+    "caption_credit": (_CAPTION_WORDS.search, re.compile(
         rf"^.{{0,240}}?\s[\-—–/|(][ \t]{{0,3}}(?:{_PHOTO})"
         r"(?:[ \t]{0,3}:[ \t]{0,3}|[ \t]{1,3})[^\s.:][^.:]{0,60}\)?$")),
-    "staff_line": (re.compile("Staff|Senior|Contributing"), re.compile(
+    "staff_line": (_STAFF_WORDS.search, re.compile(
         rf"^(?:(?:By\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s*[,|/–-]?\s*)?(?:[A-Z]\w+\s+)?"
         r"(?:Staff Reporter|Staff Writer|Senior (?:Reporter|Writer|Correspondent)|Contributing (?:Writer|Editor))\.?$")),
     # rights reserved, in a line of its own: "Materiał chroniony prawem autorskim - zasady przedruków
     # określa regulamin.", "未经授权，不得转载", "... licensed under a Creative Commons ... License"
     "rights": (_RIGHTS_HINT, re.compile(rf"^(?=[^\"“”„«»]{{0,300}}$).*?(?:{_RIGHTS.pattern})", re.I)),
-    "posted_by": (re.compile(" [bB]y "), re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
+    "posted_by": (_BY_WORD.search, re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
                              r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
 }
 
-# Any of the hints: most paragraphs have none, and one look tells.
-_ANY_HINT = re.compile("|".join(hint.pattern for hint, _ in GUARDED_PATTERNS.values() if hint.pattern))
+# Any of the words of the three expressions above: most paragraphs have none, and one look tells.
+_ANY_HINT = re.compile("|".join(rx.pattern for rx in (_CAPTION_WORDS, _STAFF_WORDS, _BY_WORD)))
 
 # All of them in one expression, tried in the list's order (one call per paragraph, not seven).
 _ANY_BYLINE = re.compile("|".join(
@@ -181,8 +173,8 @@ def _rule(text: str, max_words: int) -> str | None:
     m = _ANY_BYLINE.match(text)             # the first pattern of the list that matches
     if m is not None:
         rule = m.lastgroup
-    elif _ANY_HINT.search(text) or (len(text) >= 18 and _RIGHTS_HINT.search(text)):
-        rule = next((r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint.search(text) and rx.match(text)), None)
+    elif _ANY_HINT.search(text) or (len(text) >= 18 and _RIGHTS_HINT(text)):
+        rule = next((r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint(text) and rx.match(text)), None)
     else:
         return None
     if rule is None or (rule not in _LONG_RULES and len(text.split(None, max_words)) > max_words):
