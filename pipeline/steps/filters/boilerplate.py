@@ -104,7 +104,7 @@ _PAGER = _words("Previous|Next|Older posts|Newer posts|Older|Newer|Prev|Previous
 # Comments counted ("9 Comments", "No comments") and the page's loading messages; a line of tags.
 _COMMENT_WORD = (r"(?:comments?|kommentare?|commentaires?|commenti|commento|comentarios?|comentários?|"
                  r"komentarz[ey]?|комментари[йяев]?|коментар[іяів]?)\b")
-_NONE = _words("No|Keine|Kein|Aucun|Sin|Sem|Nessun|Brak|Нет")
+_NONE = "No|Keine|Kein|Aucun|Sin|Sem|Nessun|Brak|Нет"      # (not first words: tried behind a comment word)
 _LOADING = _words("Loading|Working|Please wait|Wird geladen|Lade|Laden|Chargement|Chargement en cours|Cargando|"
                   "Carregando|Caricamento|Загрузка|Ładowanie|読み込み中|加载中|載入中")
 _TAGS = _words("Tags|Tagged|Tagged with|Schlagwörter|Schlagworte|Stichwörter|Etiquetas|Étiquettes|Mots-clés|"
@@ -124,10 +124,6 @@ BOILERPLATE_PATTERNS = [
         rf"|(?:{_TEASER_WORD})(?:[ \t]++[^\s:：]++){{1,3}}?[ \t]*+[:：]\s*+)", re.I | re.S)),
     ("share_follow", re.compile(rf"\A(?:{_SHARE})\b(?:\s*+\S++){{0,5}}", re.I)),
     ("interface", re.compile(rf"\A[*»>＞\-–]?\s*+(?:{_UI})[ \t]*+(?:\(\d+\))?[ \t]*+[:*?]?", re.I)),
-    # "9 Comments", "Keine Kommentare zu “Malaga, die quirlige Metropole”", "No comments:"
-    ("comment_count", re.compile(
-        rf"\A[\[(]?(?:\d{{1,6}}|{_NONE})[ \t]++{_COMMENT_WORD}(?:[ \t]++(?:zu|for|on|to|sur|a|em|para|на|do)\b"
-        r"[^\n]{0,160})?[ \t]*+[:.)\]]?", re.I)),
     ("loading", re.compile(rf"\A(?:{_LOADING})(?:[ \t]++[^\s.…]++){{0,2}}[ \t]*+(?:\.\.\.|…)", re.I)),
     ("tags", re.compile(rf"\A(?:{_TAGS})[ \t]*+[:：][^\n]{{0,300}}", re.I)),
     ("pagination", re.compile(
@@ -186,6 +182,10 @@ _POLICY = re.compile(
     r"Nutzungsbedingungen|política|politique|policy|Richtlinien|правил\w*|Veröffentlichung|publica\w*|publish\w*)\b",
     re.I)
 _NEWSROOM = re.compile(r"\b(?:Redaktion|redacción|rédaction|redação|redazione|редакци\w*|redakcja)\b", re.I)
+# "9 Comments", "Keine Kommentare zu “Malaga, die quirlige Metropole”", "No comments:"
+_COMMENT_COUNT = re.compile(
+    rf"\A[\[(]?(?:\d{{1,6}}|{_NONE})[ \t]++{_COMMENT_WORD}(?:[ \t]++(?:zu|for|on|to|sur|a|em|para|на|do)\b"
+    r"[^\n]{0,160})?[ \t]*+[:.)\]]?", re.I)
 _QUOTE = re.compile(r"[\"“”„«»]")
 # A paywall's notice: the rest of the article is for subscribers.
 _PAYWALL = re.compile(
@@ -256,10 +256,12 @@ def _match(text: str, max_words: int) -> str | None:
             return "click_here"
         if "trl" in text and _CTRL_ENTER.search(text):
             return "typo_report"
-    if _COMMENTS(text) and _short(text, max_words) \
-            and not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
-            and (_VOICE.search(text) or _NEWSROOM.search(text)):
-        return "comment_policy"
+    if _COMMENTS(text) and _short(text, max_words):
+        if _COMMENT_COUNT.fullmatch(text):
+            return "comment_count"
+        if not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
+                and (_VOICE.search(text) or _NEWSROOM.search(text)):
+            return "comment_policy"
     if is_placeholder(text):
         return "placeholder"
     return None

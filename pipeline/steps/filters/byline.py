@@ -88,9 +88,6 @@ BYLINE_PATTERNS = [
         rf"^{_NAME}(?:\s+{_NAME}){{0,3}}(?:(?:,\s*|\s+and\s+){_NAME}(?:\s+{_NAME}){{0,3}})*\s+"
         r"(?:contributed(?: reporting)? to this (?:report|story|article)|can be reached at|is on Twitter at|"
         r"reported from)\b.{0,80}$")),
-    # a name and its address: "Bradley M. Kuhn <bkuhn@ebb.org>" (an address alone is as often a
-    # line of contact details)
-    ("email", re.compile(rf"^{_NAME}(?:\s+[A-Z]\.|\s+{_NAME}){{1,3}}\s+<[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+>$")),
     # a date and a source: "2003-7-24 钱江晚报", "北京新浪網 (2020-01-21 11:12)"
     ("dated_source", re.compile(rf"^{_DATE}(?:\s+{_TIME})?\s+[^\s\d.,，。]{{2,12}}$"
                                 rf"|^[^\s\d.,，。]{{2,12}}\s*[(（]{_DATE}(?:\s+{_TIME})?[)）]$")),
@@ -130,6 +127,9 @@ GUARDED_PATTERNS = {
     # rights reserved, in a line of its own: "Materiał chroniony prawem autorskim - zasady przedruków
     # określa regulamin.", "未经授权，不得转载", "... licensed under a Creative Commons ... License"
     "rights": (_RIGHTS_HINT, re.compile(rf"^(?=[^\"“”„«»]{{0,300}}$).*?(?:{_RIGHTS.pattern})", re.I)),
+    # a name and its address: "Bradley M. Kuhn <bkuhn@ebb.org>" (an address alone is as often a
+    # line of contact details)
+    "email": (re.compile("@").search, re.compile(rf"^{_NAME}(?:\s+[A-Z]\.|\s+{_NAME}){{1,3}}\s+<[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+>$")),
     "posted_by": (_BY_WORD.search, re.compile(r"^(?:(?:Posted|Published|Written|Submitted)(?:\s+on)?\s+)?(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\s+\d{4}"
                              r"(?:\s+at\s+\d{1,2}:\d{2})?\s+by\s+\S.{0,40}$", re.I)),
 }
@@ -173,7 +173,7 @@ def _rule(text: str, max_words: int) -> str | None:
     m = _ANY_BYLINE.match(text)             # the first pattern of the list that matches
     if m is not None:
         rule = m.lastgroup
-    elif _ANY_HINT.search(text) or (len(text) >= 18 and _RIGHTS_HINT(text)):
+    elif _ANY_HINT.search(text) or "@" in text or (len(text) >= 18 and _RIGHTS_HINT(text)):
         rule = next((r for r, (hint, rx) in GUARDED_PATTERNS.items() if hint(text) and rx.match(text)), None)
     else:
         return None
