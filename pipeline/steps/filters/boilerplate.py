@@ -153,7 +153,7 @@ _VOICE = re.compile(
 # Newsletter sign-ups (a line or two): the word for a newsletter and a call to sign up, or a site
 # speaking to its reader ("The company launched a newsletter in 2019." has neither).
 _NEWSLETTER = any_of("ewsletter", "NEWSLETTER", "nfolettre", "oletín", "oletim", "ассылк", "メールマガジン", "メルマガ",
-               "まとめ読み", "電子報", "订阅")
+                     "まとめ読み", "電子報", "订阅")
 _SIGN_UP = re.compile(
     r"\A(?:Get|Receive)\b|\b(?:sign\s+up|subscribe|abonnier\w*|anmelden|bestellen|inscri\w+|abonne\w*|suscr[ií]b\w*|"
     r"recib\w+|assin\w+|iscriviti|подпи\w+|zapisz|登録|無料)|登録|無料|订阅", re.I)
@@ -195,7 +195,7 @@ _PAYWALL = re.compile(
 # Parts of the words for a newsletter or a subscription (one look before the rules above: each
 # part costs about as much as a branch of an expression, so they are few)
 _SUBSCRIBE = any_of("letter", "LETTER", "uscri", "bonn", "ssin", "oleti", "ассылк", "メ", "まとめ読み", "電子報", "订阅",
-                        "会員")
+                    "会員")
 _CLICK = any_of("lick", "clic", "liqu", "kliknij", "нажмите")
 _COMMENTS = any_of("omment", "oment", "оммент", "омент", "评论", "評論", "コメント", "تعليق")
 # Prompts are short lines.
