@@ -37,8 +37,8 @@ class ExecutorConfig:
     workers: int = option(0, lo=0, hi=4096, doc="0 = one per core")
     ray_address: str = option("", doc="address of an existing Ray cluster; empty starts a local one")
     barrier: Literal["auto", "memory", "ranges"] = option(
-        "auto", doc="dedup barrier: in the driver's memory, or by hash ranges on the workers (the driver then holds "
-        "only the duplicates; same decisions); auto: ranges when memory would not fit")
+        "auto", doc="dedup barrier: in the driver's memory, or by hash ranges on the workers (same decisions); "
+        "auto: ranges when memory would not fit")
 
 
 @dataclass(frozen=True)

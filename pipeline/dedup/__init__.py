@@ -41,8 +41,8 @@ class DedupConfig:
     documents: bool = option(True, doc="exact and near duplicate documents")
     keep: Literal["first", "longest"] = option("first", doc="which copy of a cluster is kept")
     minhash_backend: Literal["affine32", "datasketch"] = option(
-        "affine32", doc="affine32: datasketch's signatures, value for value, from a compiled kernel (numpy where "
-        "it was not built); datasketch: the library itself, one MinHash per text (slow)")
+        "affine32", doc="affine32: datasketch's signatures, value for value, from a compiled kernel (or numpy); "
+        "datasketch: the library itself (slow)")
     num_perm: int = option(128, lo=16, hi=1024)
     bands: int = option(32, lo=1, hi=512, doc="LSH bands; bands*rows must equal num_perm")
     shingle_words: int = option(3, lo=1, hi=10, doc="word n-gram size (character 5-grams for CJK/Thai)")

@@ -42,7 +42,7 @@ class RepairConfig:
     ftfy: bool = option(True, doc="run ftfy on documents the mojibake gate flags")
     legacy_codecs: tuple[str, ...] = option(
         ("cp1251", "koi8_r", "cp1256", "gbk", "mac_roman"),
-        doc="codecs tried for UTF-8 text that was decoded with the wrong single/double-byte codec",
+        doc="codecs tried for UTF-8 text decoded with the wrong single/double-byte codec",
     )
     normalization: Literal["NFC", "NFKC", "none"] = option("NFC")
     remove_control: bool = option(True, doc="drop C0/C1 controls (not tab/newline), zero-width and bidi controls")

@@ -13,15 +13,31 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from ...errors import ConfigError
 from ...model import Document, Paragraph
-from ...registry import Reason
+from ...registry import Reason, option
+
+
+def rules_off_option():
+    """The ``rules_off`` key every filter has: rules of it that are not applied (not ``off``, which
+    YAML reads as false)."""
+    return option((), doc="rules not to apply, as the ledger names them")
+
+
+def check_rules_off(off: tuple[str, ...], rules: tuple[str, ...], prefix: str) -> None:
+    """Stop at a name in ``rules_off`` that is none of the filter's ``rules`` (a typo would do
+    nothing)."""
+    unknown = [r for r in off if r not in rules]
+    if unknown:
+        raise ConfigError(f"config: '{prefix}rules_off' names no rule of this filter: {', '.join(unknown)} "
+                          f"(its rules: {', '.join(rules)})")
 
 
 class Filter:
     name: str            # its key under ``filters:`` in the config
     order: int           # filters run from the lowest; text one removed is not judged by the next
     reason: Reason       # what it removes with (``registry.reason``, stage "filters")
-    Config: type         # its options: a frozen dataclass of ``registry.option`` fields
+    Config: type         # its options: a frozen dataclass of ``registry.option`` fields, with ``rules_off``
     stage = "filters"
 
     def __init__(self, cfg):
@@ -35,6 +51,7 @@ class Filter:
 
     def __call__(self, docs: list[Document]) -> None:
         details: dict[str, str] = {}       # the JSON of a rule without extra detail, made once
+        off = frozenset(getattr(self.cfg, "rules_off", ()))     # (a filter without the key applies all its rules)
         for d in docs:
             if d.removed is not None:
                 continue
@@ -42,6 +59,8 @@ class Filter:
                 if p.removed is not None:
                     continue
                 for idx, rule, detail in self.judge(d, p):
+                    if rule in off:
+                        continue
                     if detail:
                         detail = json.dumps({"rule": rule, **detail}, sort_keys=True, ensure_ascii=False)
                     else:

@@ -19,7 +19,7 @@ from ...model import Document, Paragraph
 from ...registry import FILTERS, option, reason
 from ...text.placeholder import is_placeholder
 from ...text.substrings import any_of
-from .base import Filter
+from .base import Filter, check_rules_off, rules_off_option
 
 BOILERPLATE = reason("boilerplate", "filters", "site furniture: menus, teasers, cookie notices, share buttons, pagination")
 
@@ -29,6 +29,10 @@ class BoilerplateConfig:
     enabled: bool = option(True)
     max_words: int = option(80, lo=1, doc="longer paragraphs are content, whatever they say")
     blocks: bool = option(True, doc="also consent dialogs cut into lines, titles under a \"Related\" label")
+    rules_off: tuple[str, ...] = rules_off_option()
+
+    def check(self, prefix: str) -> None:
+        check_rules_off(self.rules_off, RULES, prefix)
 
 
 def _words(*groups: str) -> str:
@@ -205,6 +209,9 @@ _CLICK_HERE = re.compile(r"\b(?:click here|klicken Sie hier|hier klicken|cliquez
                          r"clicca qui|нажмите здесь|kliknij tutaj)\b", re.I)
 # "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter": the typo-report prompt of many news sites
 _CTRL_ENTER = re.compile(r"Ctrl\s?\+\s?Enter", re.I)
+
+RULES = (*(rule for rule, _ in BOILERPLATE_PATTERNS), "cookie_notice", "newsletter", "paywall", "click_here",
+         "typo_report", "comment_count", "comment_policy", "placeholder", "consent_dialog", "related_links")
 
 _PHP = ("Warning", "Notice", "Deprecated", "Fatal error", "Parse error", "Strict Standards")
 _PAGE_WORDS = {"page", "seite", "página", "pagina", "страница", "strona", "sida", "side"}

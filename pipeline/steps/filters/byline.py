@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ...registry import FILTERS, option, reason
 from ...text.substrings import any_of
-from .base import Filter
+from .base import Filter, check_rules_off, rules_off_option
 
 BYLINE = reason("byline", "filters", "credit line: author, agency, photo, source or copyright; a lone dateline")
 
@@ -18,6 +18,10 @@ BYLINE = reason("byline", "filters", "credit line: author, agency, photo, source
 class BylineConfig:
     enabled: bool = option(True)
     max_words: int = option(12, lo=1, doc="bylines longer than this (or than 15 characters a word) are not considered")
+    rules_off: tuple[str, ...] = rules_off_option()
+
+    def check(self, prefix: str) -> None:
+        check_rules_off(self.rules_off, RULES, prefix)
 
 
 # Bylines and credits: agency names, "By Name", a bullet followed by just a name.
@@ -136,6 +140,8 @@ GUARDED_PATTERNS = {
 
 # Any of the words of the three expressions above: most paragraphs have none, and one look tells.
 _ANY_HINT = re.compile("|".join(rx.pattern for rx in (_CAPTION_WORDS, _STAFF_WORDS, _BY_WORD)))
+
+RULES = (*(rule for rule, _ in BYLINE_PATTERNS), *GUARDED_PATTERNS, "table_credit")
 
 # All of them in one expression, tried in the list's order (one call per paragraph, not seven).
 _ANY_BYLINE = re.compile("|".join(

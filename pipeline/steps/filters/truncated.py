@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from ...model import Document, Paragraph
 from ...registry import FILTERS, option, reason
-from .base import Filter
+from .base import Filter, check_rules_off, rules_off_option
 
 TRUNCATED = reason("truncated", "filters", "a sentence or line cut off before its end")
 
@@ -28,6 +28,13 @@ class TruncatedConfig:
                                 doc="...unless this many other short lines of its document lack it too (0: off)")
     hard_wrapped: int = option(3, lo=0,
                                doc="...or this many lines go on in the next one: hard-wrapped (0: off)")
+    rules_off: tuple[str, ...] = rules_off_option()
+
+    def check(self, prefix: str) -> None:
+        check_rules_off(self.rules_off, RULES, prefix)
+
+
+RULES = ("abbreviation_end", "unbalanced", "function_word_end", "comma_end", "no_end_punctuation", "teaser_cut")
 
 TERMINAL = ".!?…。！？؟۔।॥‼⁇⁈⁉"
 CLOSERS = "\"'”’»›)]}」』】）〕〉》\u200f"

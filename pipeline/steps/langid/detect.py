@@ -43,8 +43,8 @@ class LangidConfig:
     sentence_min_score: float = option(0.80, lo=0.0, hi=1.0, doc="confidence needed to call a sentence foreign")
     short_sentence_min_score: float = option(0.90, lo=0.0, hi=1.0,
                                              doc="shorter sentences (3+ words) need both detectors this sure")
-    doc_function_words: bool = option(True, doc="a document whose function words clearly say one language is "
-                                                "confirmed on its first 500 characters instead of read whole")
+    doc_function_words: bool = option(True, doc="a document whose function words clearly say one language: "
+                                                "confirmed on its first 500 characters")
     function_words: bool = option(True, doc="a sentence with 2+ function words only its document's language "
                                             "has (2x any other) is in it: no detector runs")
     foreign_routing: Literal["ledger", "partition"] = option(
