@@ -14,8 +14,8 @@ from typing import Callable
 
 def any_of(*strings: str) -> Callable[[str], bool]:
     """A function telling whether a text contains at least one of ``strings``."""
-    if not strings:
-        raise ValueError("any_of needs at least one string")
+    if not strings or any(type(s) is not str or not s for s in strings):
+        raise ValueError("any_of needs one or more non-empty strings")
     ascii_ = [repr(s) for s in strings if s.isascii()]
     other = [repr(s) for s in strings if not s.isascii()]
     expr = " or ".join(f"{s} in t" for s in ascii_) or "False"

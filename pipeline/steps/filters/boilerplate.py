@@ -67,7 +67,10 @@ _TEASER = _words(
     "Continue reading|Keep reading|Read next|Up next|Seguir leyendo|Sigue leyendo|Lue seuraavaksi|"
     "Dowiedz się więcej|Baca juga|Pour lire la suite|Lesen Sie weiter")
 _TEASER_WORD = _words("Read|Related|More|Plus|Mehr|Más|Mais|Altro|Ещё|Більше|Więcej|Meer|Also|"
-                      "Lire|Lee|Leia|Lees|Baca|Mire|Mira|Video|Im Video|Watch|Regardez|Guarda|Смотрите")
+                      "Lire|Leia|Lees|Baca|Mire|Video|Im Video|Regardez|Guarda|Смотрите")
+# ... and the words that make a label of their own with a colon: "More games news:" (not "Also on
+# the agenda:" or "Read the statement:", which introduce content)
+_MORE_WORD = "More|Plus|Mehr|Más|Mais|Altro|Ещё|Більше|Więcej|Meer|Related"
 _AD = _words("Advertisement|Advertising|Sponsored|Sponsored content|Anzeige|Werbung|Publicité|Publicidad|"
              "Pubblicità|Publicidade|Reklama|Реклама|Advertentie|Annonce|Mainos|Reklam|广告|広告|إعلان")
 _SHARE = _words(
@@ -125,7 +128,7 @@ BOILERPLATE_PATTERNS = [
     ("read_more", re.compile(
         rf"\A[\[(]?\s*+(?:(?:(?:{_TEASER})\b\s*+[:：»>\-–—]?|(?:{_TEASER_WORD})\s*+[:：»>]).*"
         # a label alone: "More games news:" (not "Plus de 200 morts : ..." over a headline)
-        rf"|(?:{_TEASER_WORD})(?:[ \t]++[^\s:：]++){{1,3}}?[ \t]*+[:：]\s*+)", re.I | re.S)),
+        rf"|(?:{_MORE_WORD})(?:[ \t]++[^\s:：]++){{1,3}}?[ \t]*+[:：]\s*+)", re.I | re.S)),
     ("share_follow", re.compile(rf"\A(?:{_SHARE})\b(?:\s*+\S++){{0,5}}", re.I)),
     ("interface", re.compile(rf"\A[*»>＞\-–]?\s*+(?:{_UI})[ \t]*+(?:\(\d+\))?[ \t]*+[:*?]?", re.I)),
     ("loading", re.compile(rf"\A(?:{_LOADING})(?:[ \t]++[^\s.…]++){{0,2}}[ \t]*+(?:\.\.\.|…)", re.I)),
@@ -149,6 +152,9 @@ _CONSENT = re.compile(
     r"privacidad|configuración|aceptar|consentimiento|navigazione|consenso|accetta\w*|privacidade|aceitar|"
     r"согласие|конфиденциальност\w+|prywatności|akceptuj\w*)\b", re.I)
 
+# Reported speech: news about cookies ("Websites must now ask you ..., the judges said.")
+_REPORTED = re.compile(r"\b(?:said|says|told|sagte|sagt|erklärte|a déclaré|affirme|dijo|afirmó|disse|afirmou|"
+                       r"ha detto|заявил\w*|сказал\w*)\b")
 _VOICE = re.compile(
     r"\b(?:we|our|you|your|nous|notre|nos|vous|votre|vos|wir|unsere?[nrm]?|Sie|Ihre?[nrm]?|usamos|utilizamos|nuestr[oa]s?|"
     r"usted|utilizziamo|usiamo|nostr[oi]|utilizamos|nosso|nossa|você|мы|наш\w*|вы|ваш\w*|używamy|nasz\w*)\b", re.I)
@@ -167,17 +173,31 @@ _SIGN_UP = re.compile(
 # colon ("More games news:"), except "Related", which heads nothing but links. Looked for only on a
 # line that is a teaser (``read_more``) or starts with a bullet.
 _RELATED_LABEL = re.compile(
-    rf"\A[-•*·\s]*+(?:(?:{_TEASER})\b[^.!?。:：\n]{{0,40}}[:：]?|(?:{_TEASER_WORD})\b[^.!?。:：\n]{{0,40}}[:：]"
+    rf"\A[-•*·\s]*+(?:(?:{_TEASER})\b[^.!?。:：\n]{{0,40}}[:：]?|(?:{_MORE_WORD})\b[^.!?。:：\n]{{0,40}}[:：]"
     r"|Related(?:[ \t]++\w++){0,2})[ \t]*+\Z", re.I)
 _BULLET = re.compile(r"[-•*·▪►]\s")
+# A consent dialog's lines are short, and it tells the reader what to click or set.
+_DIALOG_LINE_WORDS = 40
+_DIALOG_ACTION = re.compile(
+    r"\b(?:click\w*|cliqu\w*|klick\w*|clic|haga clic|clique|clicca\w*|settings|Einstellungen|paramétr\w*|"
+    r"paramètres|configuración|configurações|impostazioni|ustawienia|настройк\w*|accept all|alle akzeptieren|"
+    r"tout accepter|aceptar todo|aceitar tudo|accetta tutto|OK)\b", re.I)
 _RELATED_MAX_TITLES = 12       # a longer run under a label is a section of the page, not a list of links
 _TITLE_WORDS = 20
 
 # The rules of a comment section: the word for comments, what a newsroom says of them (opinions,
 # responsibility, moderation, registration), in its own voice ("Facebook said it would remove
 # comments that break its rules" is news; a quotation is never a rule).
-_COMMENT_ANY = re.compile(r"(?:comment|kommentar|commentaire|comentári|comentario|commento|commenti|komentarz|"
-                          r"комментар|коментар|评论|評論|コメント|تعليق)", re.I)
+_COMMENT_ANY = re.compile(
+    r"\b(?:comments|commenting|comment polic\w+|kommentare|kommentieren|commentaires|commenti|comentarios|"
+    r"comentários|komentarze|комментари\w*|коментар\w*|"
+    r"(?:a|your|Ihr|Ihre|votre|su|seu|tu|tuo|twój)\s+(?:comment|Kommentar|commentaire|comentario|comentário|"
+    r"commento|komentarz))\b|评论|評論|コメント|تعليق", re.I)
+# the site speaking to its reader, in the case a sentence gives it ("ihre Kommentare", the users',
+# and "nos comentários", in the comments, are not)
+_VOICE_CASED = re.compile(
+    r"\b(?:[Ww]e|[Oo]ur|[Yy]ou|[Yy]our|[Nn]ous|[Nn]otre|[Vv]ous|[Vv]otre|[Ww]ir|[Uu]nser\w*|Sie|Ihr\w*|usted|"
+    r"[Nn]uestr[oa]s?|[Nn]osso|[Nn]ossa|[Vv]ocê|[Mm]ы|[Нн]аш\w*|[Вв]ы|[Вв]аш\w*)\b")
 _POLICY = re.compile(
     r"\b(?:opinion\w*|opinião|opinión|Meinung\w*|avis|opinione|мнени\w*|opini\w*|respons[aá]b\w*|responsib\w*|"
     r"Verantwortung|ответственн\w*|moderat\w*|entfern\w*|lösch\w*|freigeschaltet|schaltet|delete\w*|remove\w*|"
@@ -186,10 +206,11 @@ _POLICY = re.compile(
     r"Nutzungsbedingungen|política|politique|policy|Richtlinien|правил\w*|Veröffentlichung|publica\w*|publish\w*)\b",
     re.I)
 _NEWSROOM = re.compile(r"\b(?:Redaktion|redacción|rédaction|redação|redazione|редакци\w*|redakcja)\b", re.I)
-# "9 Comments", "Keine Kommentare zu “Malaga, die quirlige Metropole”", "No comments:"
+# "9 Comments", "Keine Kommentare zu “Malaga, die quirlige Metropole”", "No comments:" (not "No
+# comment on the allegations was available")
 _COMMENT_COUNT = re.compile(
-    rf"\A[\[(]?(?:\d{{1,6}}|{_NONE})[ \t]++{_COMMENT_WORD}(?:[ \t]++(?:zu|for|on|to|sur|a|em|para|на|do)\b"
-    r"[^\n]{0,160})?[ \t]*+[:.)\]]?", re.I)
+    rf"\A[\[(]?(?:\d{{1,6}}|{_NONE})[ \t]++{_COMMENT_WORD}(?:[ \t]++(?:zu|for|on|to|sur|a|em|para|на|do)[ \t]++"
+    r"[“\"„«‘'][^\n]{0,160})?[ \t]*+[:.)\]]?", re.I)
 _QUOTE = re.compile(r"[\"“”„«»]")
 # A paywall's notice: the rest of the article is for subscribers.
 _PAYWALL = re.compile(
@@ -198,9 +219,9 @@ _PAYWALL = re.compile(
     r"订阅后阅读", re.I)
 # Parts of the words for a newsletter or a subscription (one look before the rules above: each
 # part costs about as much as a branch of an expression, so they are few)
-_SUBSCRIBE = any_of("letter", "LETTER", "uscri", "bonn", "ssin", "oleti", "ассылк", "メ", "まとめ読み", "電子報", "订阅",
-                    "会員")
-_CLICK = any_of("lick", "clic", "liqu", "kliknij", "нажмите")
+_SUBSCRIBE = any_of("letter", "LETTER", "lettre", "bscri", "uscri", "bonn", "ssin", "oleti", "oletí", "ассылк", "メ",
+                    "まとめ読み", "電子報", "订阅", "会員")
+_CLICK = any_of("lick", "LICK", "clic", "Clic", "liqu", "kliknij", "Kliknij", "нажмите", "Нажмите")
 _COMMENTS = any_of("omment", "oment", "оммент", "омент", "评论", "評論", "コメント", "تعليق")
 # Prompts are short lines.
 _PROMPT_CHARS = 240
@@ -248,7 +269,7 @@ def _match(text: str, max_words: int) -> str | None:
     if text.startswith(_PHP) and BOILERPLATE_PATTERNS[-1][1].fullmatch(text) and _short(text, max_words):
         return "php_warning"
     if ("ookie" in text or "raceur" in text) and _short(text, max_words) and _COOKIE.search(text) \
-            and _CONSENT.search(text) and _VOICE.search(text):
+            and _CONSENT.search(text) and _VOICE.search(text) and not _REPORTED.search(text):
         return "cookie_notice"
     if len(text) <= _PROMPT_CHARS:
         # a short line that asks the reader to act: sign up for a newsletter, subscribe to read on,
@@ -267,7 +288,7 @@ def _match(text: str, max_words: int) -> str | None:
         if _COMMENT_COUNT.fullmatch(text):
             return "comment_count"
         if not _QUOTE.search(text) and _COMMENT_ANY.search(text) and _POLICY.search(text) \
-                and (_VOICE.search(text) or _NEWSROOM.search(text)):
+                and (_VOICE_CASED.search(text) or _NEWSROOM.search(text)):
             return "comment_policy"
     if is_placeholder(text):
         return "placeholder"
@@ -294,16 +315,19 @@ def _related_titles(paragraphs: list[Paragraph], label: int) -> range:
 
 def _consent_dialog(paragraphs: list[Paragraph], max_words: int) -> range:
     """A consent dialog broken into lines: from the first to the last of at least three lines that
-    name cookies, at least half of the lines between them doing so, every line short, and the
-    whole speaking to the reader about consent (as one cookie notice would)."""
+    name cookies, at least half of the lines between them doing so, every line short, the whole
+    speaking to the reader about consent (as one cookie notice would), and one line telling the
+    reader what to click or set. An article about cookie law has the first parts, not the last."""
     hits = [p.idx for p in paragraphs if _COOKIE.search(p.text)]
     if len(hits) < 3 or 2 * len(hits) < hits[-1] - hits[0] + 1:
         return range(0)
     span = paragraphs[hits[0]:hits[-1] + 1]
-    if any(not _short(p.text, max_words) for p in span):
+    if any(not _short(p.text, min(max_words, _DIALOG_LINE_WORDS)) for p in span):
         return range(0)
     text = "\n".join(p.text for p in span)
-    return range(hits[0], hits[-1] + 1) if _CONSENT.search(text) and _VOICE.search(text) else range(0)
+    if _CONSENT.search(text) and _VOICE.search(text) and _DIALOG_ACTION.search(text):
+        return range(hits[0], hits[-1] + 1)
+    return range(0)
 
 
 @FILTERS.add

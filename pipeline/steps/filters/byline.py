@@ -70,8 +70,11 @@ BYLINE_PATTERNS = [
         r"Image illustrative|Źródło zdjęcia(?: głównego)?|Bron|Fuente|Fonte|Quelle|Sources?|حوار)\s*+[:：︱]\s*+(?:\S.{0,150})?$"
         r"|^Photo\s?Credit(?=\S)\S.{0,150}$")),     # "PhotoCreditTed + Chelsea Cavanaugh para The New York Times"
     # "（松花江网编辑 孙桂芳）", "本报记者 王燕平 方云凤", "新京报记者 彭冲 山东冠县报道"
-    ("editor_zh", re.compile(r"^[(（【\[]?[\u4e00-\u9fff]{0,8}(?:编辑|责编)\s*+[:：]?\s*+[\u4e00-\u9fff·]{2,4}"
-                             r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,3}\s*+[)）】\]]?$")),
+    # (a colon, a space or brackets set the name apart: "视频编辑软件推荐" is a heading)
+    ("editor_zh", re.compile(r"^(?:[(（【\[][\u4e00-\u9fff]{0,8}(?:编辑|责编)\s*+[:：]?\s*+[\u4e00-\u9fff·]{2,4}"
+                             r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,3}\s*+[)）】\]]"
+                             r"|[\u4e00-\u9fff]{0,8}(?:编辑|责编)(?:\s*+[:：]\s*+|\s++)[\u4e00-\u9fff·]{2,4}"
+                             r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,3})$")),
     ("reporter_zh", re.compile(r"^\S{0,8}(?:记者|实习生|實習生|通讯员|通訊員)\s*+[\u4e00-\u9fff·]{2,4}"
                                r"(?:\s++[\u4e00-\u9fff·]{2,4}){0,5}(?:\s*+\S{0,10}报道)?$")),
     ("photo_by", re.compile(rf"^(?:(?:Top|Main|Lead|Header|Cover|Featured?)\s+)?(?:photos?|images?|pictures?|"
@@ -102,17 +105,17 @@ _CAPTION_CHARS = 320
 _PHOTO = "Foto|Photo|Фото|Bild|Imagen|Image|Crédito"
 _CAPTION_WORDS = re.compile(_PHOTO)
 
-_RIGHTS_HINT = any_of("eserv", "ESERV", "iservat", "orbehalten", "zastrzeż", "защищен", "autorsk", "版权", "未经",
-                      "转载", "著作権", "Creative")
+_RIGHTS_HINT = any_of("eserv", "ESERV", "iservat", "orbehalten", "zastrzeż", "защищен", "chroniony", "版权", "转载",
+                      "無断", "Creative")
 _STAFF_WORDS = re.compile("Staff|Senior|Contributing")
 _BY_WORD = re.compile(" [bB]y ")
 _RIGHTS = re.compile(
     r"All rights reserved|Alle Rechte vorbehalten|Todos los derechos reservados|Tous droits réservés|"
     r"Tutti i diritti riservati|Todos os direitos reservados|Wszelkie prawa zastrzeżone|Все права защищены|"
-    r"prawem autorskim|版权所有|未经授权|不得转载|著作権|"
-    # a licence notice, not a text about the licences
-    r"licen[sc]ed under (?:a|the) Creative Commons|unter (?:einer|der) Creative[ -]Commons|"
-    r"sous licence Creative Commons|bajo (?:una|la) licencia Creative Commons", re.I)
+    r"Materiał chroniony prawem autorskim|版权所有|不得转载|無断転載|"
+    # a licence notice of the page itself, not a text about the licences
+    r"^This (?:website|site|work|article|post|page|content|blog|text|document)\b.{0,80}licen[sc]ed under (?:a|the) "
+    r"Creative Commons", re.I)
 # Rules that may run longer than ``max_words`` (their own expression bounds them).
 _LONG_RULES = ("caption_credit", "rights")
 
@@ -166,11 +169,21 @@ class BylineFilter(Filter):
         if rule is None and text[:2] in _LIST_MARKS:
             # "- Autor: www.portalspozywczy.pl"; a list of dates is a list ("- April 2, 2024")
             rule = _rule(text[2:].lstrip(), self.cfg.max_words)
-            rule = None if rule == "date_line" else rule
+            rule = None if rule in ("date_line", "dated_source") else rule
+        if rule == "by_name_lower" and _inside_a_sentence(doc, p):
+            return []                       # "by Steven Spielberg" between two pieces of a wrapped sentence
         return [(None, rule, {})] if rule else []
 
 
 _LIST_MARKS = ("- ", "– ", "• ", "· ", "* ")
+_STOPS = ".!?…。！？:;\"'”’»)"
+
+
+def _inside_a_sentence(doc, p) -> bool:
+    """The paragraph before ends without a stop, or the next one starts in lower case."""
+    before = doc.paragraphs[p.idx - 1].text.rstrip() if p.idx > 0 else "."
+    after = doc.paragraphs[p.idx + 1].text if p.idx + 1 < len(doc.paragraphs) else ""
+    return (before[-1:] not in _STOPS) or after[:1].islower()
 _LEADING_DATE = re.compile(rf"^{_DATE}(?:\s+{_TIME})?\s*")
 
 

@@ -28,6 +28,8 @@ class TruncatedConfig:
                                 doc="...unless this many other short lines of its document lack it too (0: off)")
     hard_wrapped: int = option(3, lo=0,
                                doc="...or this many lines go on in the next one: hard-wrapped (0: off)")
+    # (in a hard-wrapped document no line is cut for how it ends on a word: no_end_punctuation,
+    # comma_end and function_word_end; abbreviations, brackets and teasers are still judged)
     rules_off: tuple[str, ...] = rules_off_option()
 
     def check(self, prefix: str) -> None:
@@ -98,6 +100,7 @@ FUNCTION_WORDS = {k: set(v.split()) for k, v in FUNCTION_WORDS.items()}
 # "是不正确的", "现在", "作为")
 _CJK_DANGLING = ("以及", "而且", "并且", "或者", "但是", "因为", "如果", "虽然", "与", "或", "把", "被")
 
+_DECK_WORDS = 25         # a deck under a headline is a sentence of at most this many words
 _TEASER_LINKS = ("read_more", "paywall", "related_links")      # boilerplate rules that lead to more text
 _NUMBER_THEN_WORD = re.compile(r"\A\d(?:[\d.,]|[ \u00a0]\d){0,12}+[ \u00a0]++([^\W\d_])")
 _FIGURES = re.compile(r"[\d/@]")
@@ -115,7 +118,7 @@ class _Style(NamedTuple):
     share: float        # share of its prose paragraphs (8+ words) that end in end punctuation
     bare: int           # heading-sized lines past the first that end on a word
     body: int           # index of its first punctuated prose paragraph: the lines above are its title block
-    wrapped: int        # lines whose sentence goes on in the next paragraph (in lower case)
+    wrapped: int        # lines whose sentence goes on in the next paragraph, in lower case
 
 
 def _strip_closers(text: str) -> str:
@@ -138,16 +141,18 @@ def _letter_share(text: str) -> float:
     return sum(ch.isalpha() for ch in text) / len(text)
 
 
-def _continues_in_next(doc: Document, p: Paragraph) -> bool:
+def _continues_in_next(doc: Document, p: Paragraph, numbers: bool = True) -> bool:
     """The next paragraph starts with a letter in lower case (not a dash of dialogue or a quote),
-    or with a number and then a word in lower case ("... volverá a reunir en La Habana a más" over
-    "1 000 amigos del mundo, ..."): this one was a piece of a wrapped sentence."""
+    or (with ``numbers``) with a number and then a word in lower case ("... volverá a reunir en La
+    Habana a más" over "1 000 amigos del mundo, ..."): this one was a piece of a wrapped sentence.
+    Lines of a list ("200 g flour") start that way too, so counting a document's wrapped lines
+    leaves numbers out."""
     if p.idx + 1 >= len(doc.paragraphs):
         return False
     nxt = doc.paragraphs[p.idx + 1].text
     if nxt[:1].islower():
         return True
-    m = _NUMBER_THEN_WORD.match(nxt) if nxt[:1].isdigit() else None
+    m = _NUMBER_THEN_WORD.match(nxt) if numbers and nxt[:1].isdigit() else None
     return m is not None and m.group(1).islower()
 
 
@@ -207,8 +212,10 @@ class TruncatedFilter(Filter):
       organisation acronym with nothing after it in the paragraph ("the state of U.S.");
     * opens a bracket it never closes;
     * ends on a comma or a function word (article, preposition, conjunction);
-    * has no end punctuation although its document punctuates its paragraphs, unless it is the
-      first paragraph (the headline), a list item, or a capitalised heading-like line.
+    * has no end punctuation although its document punctuates its paragraphs, unless it is a
+      title, a deck or the title again, a heading (capitalised, announcing the paragraph below
+      it, or one of the document's many unpunctuated lines), a list item, a table row, a caption,
+      a line ending on a web address, or a piece of a hard-wrapped sentence.
     """
     name, order, reason, Config = "truncated", 50, TRUNCATED, TruncatedConfig
 
@@ -242,7 +249,7 @@ class TruncatedFilter(Filter):
             if _BULLET_RE.match(p.text):
                 continue
             stop = t[-1:] in TERMINAL or t[-1:] == ":"
-            if not stop and _continues_in_next(doc, p):
+            if not stop and _continues_in_next(doc, p, numbers=False):
                 wrapped += 1
             elif p.idx > 0 and p.text.rstrip()[-1:].isalnum() and 3 <= _size(t, cjk) <= 20:
                 bare += 1
@@ -316,9 +323,10 @@ class TruncatedFilter(Filter):
             # caption, a row of fields, a headline in two parts
             return None
         style = self._style(doc)
-        if lone and (p.idx < style.body or core in doc.paragraphs[0].text):
-            # one sentence above the first punctuated paragraph of the body (a title, a deck, a
-            # kicker: a cut paragraph of the body keeps its earlier sentences), or the title again
+        if lone and ((p.idx < style.body and size <= _DECK_WORDS) or core in doc.paragraphs[0].text):
+            # one headline-sized sentence above the first punctuated paragraph of the body (a
+            # title, a deck, a kicker: a cut paragraph of the body keeps its earlier sentences, a
+            # cut lead is longer), or the title again
             return None
         if cfg.heading_habit and style.bare - 1 >= cfg.heading_habit or self._hard_wrapped(doc):
             # other lines of the document end without punctuation too: they are its headings,

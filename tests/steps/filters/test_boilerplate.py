@@ -68,6 +68,8 @@ def rule_of(text, lang="en"):
     ("Comentar las notas de Clarín es exclusivo para suscriptores.", "es", "paywall"),
     ("If you're on the ABC7 News app, click here to watch live", "en", "click_here"),
     ("Kommentare lesen und schreiben, hier klicken", "de", "click_here"),
+    ("CLICK HERE to watch the video", "en", "click_here"), ("This content is for subscribers only", "en", "paywall"),
+    ("Inscrivez-vous à notre infolettre", "fr", "newsletter"), ("Recibe nuestro boletín semanal", "es", "newsletter"),
     ("Iezīmējiet tekstu un spiediet Ctrl+Enter, lai nosūtītu labojamo teksta fragmentu redaktoram!", "lv",
      "typo_report"),
 ])
@@ -89,6 +91,14 @@ def test_site_furniture(text, lang, rule):
     ("The public prosecutor said the police had found no liquid in the car.", "en"),
     ("Plus de 200 morts : un séisme frappe le sud du pays", "fr"),
     ("Mehr als hundert Tote: Erdbeben erschüttert die Türkei", "de"),
+    # a speaker's name, comments in the news, a newsroom's request
+    ("Lee: We started the company in my garage in 2004, and nobody believed in us.", "en"),
+    ("No comment on the allegations was available from Tesla on Monday.", "en"),
+    ("10 comments to the draft law were submitted by the public.", "en"),
+    ("Meta did not respond to our request for comment about its moderation policy.", "en"),
+    ("Die Nutzer können ihre Kommentare jederzeit löschen.", "de"),
+    ("Muitos internautas publicaram mensagens de apoio nos comentários da publicação.", "pt"),
+    ("Websites must now ask you before setting tracking cookies, the judges said.", "en"),
     ("Apoie a iniciativa dos estudantes e dos professores da escola.", "pt"),
     ("Read the instructions carefully before you start the machine.", "en"),
     ("The next step is to fill the tank with water.", "en"),
@@ -134,12 +144,12 @@ def test_a_consent_dialog_broken_into_lines_is_removed_whole():
               "votre consentement est nécessaire pour les cookies de :",
               "Mesure d’audience : pour établir des statistiques de fréquentation du site.",
               "Partage avec les réseaux sociaux :",
-              "Ces cookies permettent de partager du contenu sur les réseaux sociaux."]
+              "En cliquant sur « OK », vous acceptez que ARTE RADIO et les tiers utilisent ces cookies."]
     removed, counts = removals("\n\n".join([BODY_FR, *dialog, BODY_FR]), "fr")
     assert removed == dialog[1:]
     assert counts == {"filter-boilerplate-consent_dialog": 6}
     # line by line, only the one that holds a whole notice (cookies, consent, the reader) goes
-    assert removals("\n\n".join([BODY_FR, *dialog, BODY_FR]), "fr", blocks=False)[0] == [dialog[3]]
+    assert removals("\n\n".join([BODY_FR, *dialog, BODY_FR]), "fr", blocks=False)[0] == [dialog[3], dialog[6]]
     article = [("The court ruled on Tuesday that websites must ask their visitors before they set cookies, "
                 "a decision that privacy groups had sought for years and that advertisers had fought. ") * 2,
                "Cookies are small files that a website stores in the browser of its visitors.",
@@ -147,6 +157,12 @@ def test_a_consent_dialog_broken_into_lines_is_removed_whole():
                 "would publish guidance for websites and their partners within the next six months, and "
                 "that it expected most sites to follow it without delay. ") * 2]
     assert removals("\n\n".join(article), "en")[0] == []
+    # short lines of news about cookies: no line tells the reader what to click or set
+    news = ["The EU court ruled on cookie banners on Tuesday.",
+            "Websites must now ask you before setting tracking cookies, the judges said.",
+            "Pre-ticked boxes do not count as consent to cookies.",
+            "Cookies help advertisers follow users across sites, the court noted."]
+    assert removals("\n\n".join(news), "en")[0] == []
 
 
 def test_the_titles_under_a_related_label_are_removed_and_the_heading_of_the_next_section_kept():
@@ -169,3 +185,5 @@ def test_the_titles_under_a_related_label_are_removed_and_the_heading_of_the_nex
     # a single common word is a label only with a colon: "More ways to customize" heads content
     mozilla = ["More ways to customize", "Themes", "Make Firefox match your style. Choose from thousands of themes."]
     assert removals("\n\n".join(mozilla), "en")[0] == []
+    agenda = ["Also on the agenda:", "- Budget", "- Schools", "- Roads"]
+    assert removals("\n\n".join(agenda), "en")[0] == []

@@ -60,6 +60,19 @@ def test_bylines(text):
     "Creative Commons ist eine gute Sache. Ich veröffentliche all meine Fotos auf Flickr.",
     "Nach dem Motto – “All rights reserved” – stehen die Lizenzen zwischen Urheberrecht und Gemeinfreiheit.",
     "| 050401 艺术学 |  | 7 |  |  |",                                   # a row of data
+    # sentences about rights and licences, a heading with 编辑, a timeline item
+    "法院认定被告未经授权使用原告作品，构成侵权。", "著作権法の改正案が国会で可決された。",
+    "Sąd uznał, że zdjęcia są chronione prawem autorskim.",
+    "The photos are licensed under a Creative Commons license, the museum said.",
+    "视频编辑软件推荐", "- 09.11.1989 Mauerfall",
 ])
 def test_not_bylines(text):
     assert judge(text, "en", BylineFilter(BylineConfig())) == []
+
+
+def test_a_lower_case_byline_inside_a_wrapped_sentence_is_the_sentence():
+    flt = BylineFilter(BylineConfig())
+    assert judge("The film was directed\n\nby Steven Spielberg\n\nand released in 1993 to great acclaim.", "en",
+                 flt) == []
+    assert judge("A new film opens today.\n\nby Steven Spielberg\n\nThe film was released in 1993.", "en",
+                 flt) == [("by Steven Spielberg", "byline")]

@@ -280,3 +280,11 @@ def test_a_piece_whose_sentence_goes_on_after_a_number_is_wrapped():
     assert truncated(f"{BODY['es']}\n\n{piece}\n\n{rest}", "es") == []
     other = "1 000 Menschen kamen am Sonntag zur Kundgebung vor dem Rathaus."
     assert truncated(f"{BODY['es']}\n\n{piece}\n\n{other}", "es") == [(piece, "truncated")]
+
+
+def test_a_list_of_quantities_does_not_make_a_document_hard_wrapped():
+    """Lines such as "200 g flour" start with a number and a lower-case word, like the next piece
+    of a wrapped sentence; they do not count towards ``hard_wrapped``."""
+    recipe = ["Mix the batter well before you pour it into the pan.", "200 g flour", "2 eggs", "100 g sugar",
+              "1 pinch of salt", "Bake the cake for forty minutes until the edges are set and the"]
+    assert truncated("\n\n".join(recipe)) == [(recipe[-1], "truncated")]
