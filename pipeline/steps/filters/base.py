@@ -43,6 +43,10 @@ class Filter:
     def __init__(self, cfg):
         self.cfg = cfg
         self.counts: Counter = Counter()
+        # What a rule learns of a document while judging it (a document's style, a block found at
+        # its first line), for the current batch only: keyed by id(doc), which Python reuses for
+        # other objects once the batch is gone, so it is cleared around every call.
+        self.batch: dict = {}
 
     def judge(self, doc: Document, p: Paragraph) -> list[tuple[int | None, str, dict]]:
         """What to remove from paragraph ``p`` of ``doc`` (neither removed yet): a list of
@@ -50,6 +54,13 @@ class Filter:
         raise NotImplementedError
 
     def __call__(self, docs: list[Document]) -> None:
+        self.batch = {}
+        try:
+            self._judge_all(docs)
+        finally:
+            self.batch = {}
+
+    def _judge_all(self, docs: list[Document]) -> None:
         details: dict[str, str] = {}       # the JSON of a rule without extra detail, made once
         off = frozenset(getattr(self.cfg, "rules_off", ()))     # (a filter without the key applies all its rules)
         for d in docs:

@@ -336,24 +336,13 @@ class BoilerplateFilter(Filter):
     lines of a consent dialog and the titles listed under a "related" label."""
     name, order, reason, Config = "boilerplate", 20, BOILERPLATE, BoilerplateConfig
 
-    def __init__(self, cfg: BoilerplateConfig):
-        super().__init__(cfg)
-        self._blocks: dict[tuple[int, int], str] = {}     # (id(doc), paragraph index) -> rule
-        self._looked: set[int] = set()                    # documents searched for a consent dialog
-
-    def __call__(self, docs: list[Document]) -> None:
-        # A block is found when the judge reaches its first line (paragraphs are judged in order)
-        # and remembered for the lines after it, for this batch only.
-        self._blocks, self._looked = {}, set()
-        try:
-            super().__call__(docs)
-        finally:
-            self._blocks, self._looked = {}, set()
-
     def judge(self, doc, p):
         text = p.text
-        if self._blocks:
-            rule = self._blocks.get((id(doc), p.idx))
+        # A block is found when the judge reaches its first line (paragraphs are judged in order)
+        # and kept in ``self.batch`` for the lines after it: (id(doc), paragraph index) -> rule,
+        # and id(doc) -> True once a document was searched for a consent dialog.
+        if self.batch:
+            rule = self.batch.get((id(doc), p.idx))
             if rule:
                 return [(None, rule, {})]
         if len(text) > 15 * _LONGEST_RULE_WORDS and "ookie" not in text and "raceur" not in text \
@@ -363,7 +352,7 @@ class BoilerplateFilter(Filter):
         if self.cfg.blocks and (rule == "read_more" or "ookie" in text or "raceur" in text
                                 or (rule is None and text[:1] in "-•*·" and len(text) <= 80)):
             self._find_blocks(doc, p, rule)
-            rule = rule or self._blocks.get((id(doc), p.idx))
+            rule = rule or self.batch.get((id(doc), p.idx))
         return [(None, rule, {})] if rule else []
 
     def _find_blocks(self, doc: Document, p: Paragraph, rule: str | None) -> None:
@@ -372,8 +361,8 @@ class BoilerplateFilter(Filter):
             found, name = _related_titles(doc.paragraphs, p.idx), "related_links"
             if found and rule is None:
                 found = range(p.idx, found.stop)    # the label itself (after a bullet, or a long one)
-        elif ("ookie" in p.text or "raceur" in p.text) and id(doc) not in self._looked:
-            self._looked.add(id(doc))
+        elif ("ookie" in p.text or "raceur" in p.text) and id(doc) not in self.batch:
+            self.batch[id(doc)] = True
             found, name = _consent_dialog(doc.paragraphs, self.cfg.max_words), "consent_dialog"
         for i in found:
-            self._blocks[(id(doc), i)] = name
+            self.batch[(id(doc), i)] = name

@@ -219,24 +219,12 @@ class TruncatedFilter(Filter):
     """
     name, order, reason, Config = "truncated", 50, TRUNCATED, TruncatedConfig
 
-    def __init__(self, cfg: TruncatedConfig):
-        super().__init__(cfg)
-        self._styles: dict[int, _Style] = {}
-
-    def __call__(self, docs: list[Document]) -> None:
-        # A document's style is only needed for a line without end punctuation past its first
-        # paragraph: computed then, once per document (it reads the paragraphs' text, which no
-        # filter changes).
-        self._styles = {}
-        try:
-            super().__call__(docs)
-        finally:
-            self._styles = {}
-
     def _style(self, doc: Document) -> _Style:
-        style = self._styles.get(id(doc))
+        # Only needed for a line without end punctuation past its first paragraph: computed then,
+        # once per document and batch (it reads the paragraphs' text, which no filter changes).
+        style = self.batch.get(id(doc))
         if style is None:
-            style = self._styles[id(doc)] = self._document_style(doc)
+            style = self.batch[id(doc)] = self._document_style(doc)
         return style
 
     @staticmethod
